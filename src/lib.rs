@@ -1,1 +1,29 @@
+//! libsypht: a blocking client for the Sypht document-extraction API, with
+//! a C ABI (see `include/sypht.h`).
+//!
+//! ```no_run
+//! let client = sypht::Client::from_env()?;
+//! let file_id = client.upload_file("invoice.pdf", &sypht::UploadOptions::products(["invoices"]))?;
+//! let fields = client.get_results(&file_id)?;
+//! println!("{}", serde_json::Value::Object(fields));
+//! # Ok::<(), sypht::Error>(())
+//! ```
 
+mod auth;
+mod client;
+mod config;
+mod error;
+mod http;
+mod multipart;
+
+pub mod ffi;
+
+pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
+pub use config::{
+    AuthFlow, ClientBuilder, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,
+    ENV_AUTH_ENDPOINT, LEGACY_AUTH_ENDPOINT,
+};
+pub use error::{Error, ErrorKind, Result};
+
+/// The library version, as in Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

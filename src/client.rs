@@ -1,0 +1,588 @@
+//! The blocking client: authenticated requests, uploads and results.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::auth::{self, TokenCache};
+use crate::config::{ClientBuilder, Config, Secret};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{self, RequestBody};
+use crate::multipart::{content_type_for, MultipartBuilder};
+
+/// Called during an upload with (bytes sent so far, total bytes).
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What to extract from an upload and how to process it.
+#[derive(Clone, Default)]
+pub struct UploadOptions {
+    /// Product ids such as `"invoices:2"`, sent as the `products` field.
+    pub products: Vec<String>,
+    /// Fieldset ids such as `"sypht.invoice"`, sent as `fieldSets`; use
+    /// these or `products`, not both.
+    pub field_sets: Vec<String>,
+    /// A v1 workflow to run, such as `"validate"` or `"split"`.
+    pub workflow_id: Option<String>,
+    /// Options of that workflow, sent as a JSON string.
+    pub workflow_options: Option<Value>,
+    /// Tags to attach, one `tags` field each.
+    pub tags: Vec<String>,
+    /// A parent document to link the upload to.
+    pub parent_doc_id: Option<String>,
+    /// Overrides the file name sent to the server (default: the path's
+    /// base name).
+    pub file_name: Option<String>,
+    /// Receives upload progress.
+    pub progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("products", &self.products)
+            .field("field_sets", &self.field_sets)
+            .field("workflow_id", &self.workflow_id)
+            .field("workflow_options", &self.workflow_options)
+            .field("tags", &self.tags)
+            .field("parent_doc_id", &self.parent_doc_id)
+            .field("file_name", &self.file_name)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+impl UploadOptions {
+    /// Options selecting the given products.
+    pub fn products<I, S>(products: I) -> UploadOptions
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        UploadOptions { products: products.into_iter().map(Into::into).collect(), ..Default::default() }
+    }
+}
+
+/// Options of one results request.
+#[derive(Clone, Debug, Default)]
+pub struct ResultsOptions {
+    /// Asks for the verbose form (`verbose=true`).
+    pub verbose: bool,
+    /// How long the server may wait for pending work before answering
+    /// (sent as `timeout` in milliseconds).
+    pub server_timeout: Option<Duration>,
+}
+
+/// One answer of `GET /result/final/{fileId}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultsResponse {
+    /// The document id.
+    pub file_id: String,
+    /// The processing status, `"FINALISED"` when results are complete.
+    pub status: String,
+    /// The whole JSON answer.
+    pub body: Value,
+}
+
+impl ResultsResponse {
+    /// True when the status is `FINALISED`.
+    pub fn is_finalised(&self) -> bool {
+        self.status == "FINALISED"
+    }
+
+    /// The `results` object, present once finalised.
+    pub fn results(&self) -> Option<&Value> {
+        self.body.get("results")
+    }
+
+    /// The fields as a map from field name to value, like the official
+    /// Python client's `fetch_results`.
+    pub fn field_values(&self) -> Result<Map<String, Value>> {
+        let fields = self
+            .results()
+            .and_then(|r| r.get("fields"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                Error::decode(format!("results of file {} have no results.fields array", self.file_id))
+            })?;
+        let mut map = Map::new();
+        for field in fields {
+            let name = field.get("name").and_then(Value::as_str).ok_or_else(|| {
+                Error::decode(format!("a field in the results of file {} has no name", self.file_id))
+            })?;
+            map.insert(name.to_string(), field.get("value").cloned().unwrap_or(Value::Null));
+        }
+        Ok(map)
+    }
+}
+
+/// A blocking Sypht API client.
+///
+/// Cloning is cheap and clones share the connection pool and the token.
+/// A client may be used from many threads at once.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) agent: ureq::Agent,
+    tokens: TokenCache,
+    /// The Basic credential value, kept only to redact it from errors.
+    basic_value: Secret,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.inner.config.credentials.client_id)
+            .field("api_base", &self.inner.config.api_base)
+            .field("auth_endpoint", &self.inner.config.auth_endpoint)
+            .field("auth_flow", &self.inner.config.auth_flow)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A raw answer of [`Client::request`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+const INITIAL_POLL_DELAY: Duration = Duration::from_millis(200);
+const MAX_POLL_DELAY: Duration = Duration::from_secs(5);
+
+impl Client {
+    /// Starts a [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Creates a client from `SYPHT_API_KEY` and the other `SYPHT_*`
+    /// environment variables.
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::new().build()
+    }
+
+    /// Creates a client with explicit credentials; endpoints come from the
+    /// environment or the defaults.
+    pub fn new(client_id: &str, client_secret: &str) -> Result<Client> {
+        ClientBuilder::new().credentials(client_id, client_secret).build()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Client {
+        let agent = http::build_agent(&config);
+        let creds = &config.credentials;
+        let mut basic = format!("{}:{}", creds.client_id, creds.client_secret.expose());
+        use base64::Engine;
+        let basic_value = Secret::new(base64::engine::general_purpose::STANDARD.encode(basic.as_bytes()));
+        crate::config::wipe(&mut basic);
+        Client { inner: Arc::new(Inner { config, agent, tokens: TokenCache::new(), basic_value }) }
+    }
+
+    /// The API base URL in use (no trailing slash).
+    pub fn api_base(&self) -> &str {
+        &self.inner.config.api_base
+    }
+
+    /// The client id in use.
+    pub fn client_id(&self) -> &str {
+        &self.inner.config.credentials.client_id
+    }
+
+    /// Returns a valid access token, fetching one if none is cached or the
+    /// cached one is about to expire. Concurrent callers share one fetch.
+    pub(crate) fn token(&self) -> Result<Arc<Secret>> {
+        let inner = &self.inner;
+        inner.tokens.get(|| auth::fetch_token(&inner.agent, &inner.config))
+    }
+
+    /// Drops the cached token so the next call fetches a new one.
+    pub fn clear_token(&self) {
+        self.inner.tokens.clear();
+    }
+
+    /// Fetches a token now, to check the credentials early.
+    pub fn authenticate(&self) -> Result<()> {
+        self.token().map(|_| ())
+    }
+
+    fn redact(&self, err: Error, token: Option<&Secret>) -> Error {
+        let config = &self.inner.config;
+        let mut secrets = vec![config.credentials.client_secret.expose(), self.inner.basic_value.expose()];
+        if let Some(token) = token {
+            secrets.push(token.expose());
+        }
+        err.redact(&secrets)
+    }
+
+    /// Sends an authenticated request to `path` (which starts with `/` and
+    /// may carry a query) and returns the status and body, whatever the
+    /// status. On 401 the token is dropped and the request is sent once
+    /// more with a fresh token; `make_body` is called once per attempt.
+    pub(crate) fn send_authenticated<'b>(
+        &self,
+        method: &str,
+        path: &str,
+        accept: &str,
+        make_body: &mut dyn FnMut() -> Result<RequestBody<'b>>,
+        timeout: Option<Duration>,
+        body_limit: u64,
+    ) -> Result<RawResponse> {
+        let url = format!("{}{}", self.inner.config.api_base, path);
+        let mut retried_after_401 = false;
+        loop {
+            let token = self.token()?;
+            let body = make_body()?;
+            let mut bearer = format!("Bearer {}", token.expose());
+            let sent = http::send(
+                &self.inner.agent,
+                method,
+                &url,
+                &[("Authorization", bearer.as_str()), ("Accept", accept)],
+                body,
+                timeout,
+            );
+            crate::config::wipe(&mut bearer);
+            let response = sent.map_err(|e| self.redact(e, Some(&token)))?;
+            let status = response.status().as_u16();
+            let body = http::read_body(response, body_limit, &url).map_err(|e| self.redact(e, Some(&token)))?;
+            if status == 401 {
+                self.inner.tokens.invalidate(&token);
+                if !retried_after_401 {
+                    retried_after_401 = true;
+                    continue;
+                }
+                let err = http::status_error(status, method, path, &body);
+                let err = Error::new(
+                    ErrorKind::Auth,
+                    format!("{} (the request was still unauthorised with a freshly fetched token)", err.message()),
+                )
+                .with_http_status(401);
+                return Err(self.redact(err, Some(&token)));
+            }
+            if !(200..300).contains(&status) {
+                let err = http::status_error(status, method, path, &body);
+                return Err(self.redact(err, Some(&token)));
+            }
+            return Ok(RawResponse { status, body });
+        }
+    }
+
+    /// Sends an authenticated JSON request and parses the JSON answer.
+    pub(crate) fn call_json(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let data = match body {
+            Some(value) => Some(serde_json::to_vec(value).map_err(|e| Error::internal(e.to_string()))?),
+            None => None,
+        };
+        let mut make_body = || {
+            Ok(match &data {
+                Some(bytes) => RequestBody::Bytes { data: bytes.clone(), content_type: "application/json" },
+                None => RequestBody::Empty,
+            })
+        };
+        let limit = self.inner.config.max_response_bytes;
+        let response = self.send_authenticated(method, path, "application/json", &mut make_body, None, limit)?;
+        parse_json(&response.body, method, path)
+    }
+
+    /// Sends an authenticated request to any API path, for endpoints this
+    /// library does not wrap yet. `path` starts with `/` and may carry a
+    /// query string; `body`, when given, is sent as JSON. Non-2xx statuses
+    /// are errors, as for the typed calls.
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<RawResponse> {
+        if !path.starts_with('/') {
+            return Err(Error::invalid_argument(format!("path {path:?} must start with '/'")));
+        }
+        if path.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(Error::invalid_argument(format!(
+                "path {path:?} contains spaces or control characters; percent-encode them"
+            )));
+        }
+        let data = match body {
+            Some(value) => Some(serde_json::to_vec(value).map_err(|e| Error::internal(e.to_string()))?),
+            None => None,
+        };
+        let mut make_body = || {
+            Ok(match &data {
+                Some(bytes) => RequestBody::Bytes { data: bytes.clone(), content_type: "application/json" },
+                None => RequestBody::Empty,
+            })
+        };
+        let limit = self.inner.config.max_response_bytes;
+        self.send_authenticated(method, path, "application/json", &mut make_body, None, limit)
+    }
+
+    /// Uploads the file at `path` (streamed from disk) and returns its
+    /// `fileId`. The multipart file name is the path's base name.
+    pub fn upload_file(&self, path: impl AsRef<Path>, options: &UploadOptions) -> Result<String> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let open = || -> Result<(File, u64)> {
+            let file = File::open(path).map_err(|e| {
+                Error::new(ErrorKind::Io, format!("cannot open {shown:?} for upload: {e}"))
+            })?;
+            let meta = file
+                .metadata()
+                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read the size of {shown:?}: {e}")))?;
+            if !meta.is_file() {
+                return Err(Error::new(ErrorKind::Io, format!("{shown:?} is not a regular file")));
+            }
+            Ok((file, meta.len()))
+        };
+        // Open once up front so a missing file fails before any network call.
+        let mut first = Some(open()?);
+        let file_name = match &options.file_name {
+            Some(name) => name.clone(),
+            None => path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::invalid_argument(format!("path {shown:?} has no file name")))?,
+        };
+        self.upload_stream(&file_name, options, &mut || {
+            let (file, len) = match first.take() {
+                Some(opened) => opened,
+                None => open()?,
+            };
+            Ok((Box::new(file) as Box<dyn Read>, len))
+        })
+    }
+
+    /// Uploads a document held in memory under `file_name` and returns its
+    /// `fileId`.
+    pub fn upload_bytes(&self, data: &[u8], file_name: &str, options: &UploadOptions) -> Result<String> {
+        let name = options.file_name.as_deref().unwrap_or(file_name);
+        self.upload_stream(name, options, &mut || Ok((Box::new(data) as Box<dyn Read>, data.len() as u64)))
+    }
+
+    fn upload_stream<'a>(
+        &self,
+        file_name: &str,
+        options: &UploadOptions,
+        open: &mut dyn FnMut() -> Result<(Box<dyn Read + 'a>, u64)>,
+    ) -> Result<String> {
+        if file_name.is_empty() {
+            return Err(Error::invalid_argument("the upload's file name is empty"));
+        }
+        let fields = upload_fields(options)?;
+        let content_type = content_type_for(file_name);
+        let progress = options.progress.clone();
+        let mut make_body = || -> Result<RequestBody<'a>> {
+            let mut builder = MultipartBuilder::new();
+            for (name, value) in &fields {
+                builder.text(name, value);
+            }
+            let body = builder.file("fileToUpload", file_name, content_type);
+            let (file, len) = open()?;
+            let total = body.length(len);
+            let reader: Box<dyn Read + 'a> = match &progress {
+                Some(callback) => Box::new(ProgressReader {
+                    inner: body.reader(file, len),
+                    sent: 0,
+                    total,
+                    callback: callback.clone(),
+                }),
+                None => Box::new(body.reader(file, len)),
+            };
+            Ok(RequestBody::Stream { reader, length: total, content_type: body.content_type })
+        };
+        let limit = self.inner.config.max_response_bytes;
+        let response = self.send_authenticated("POST", "/fileupload", "application/json", &mut make_body, None, limit)?;
+        let json = parse_json(&response.body, "POST", "/fileupload")?;
+        match json.get("fileId") {
+            Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+            _ => Err(Error::decode(format!(
+                "POST /fileupload answered HTTP {} without a fileId: {}",
+                response.status,
+                http::server_message(&response.body)
+            ))),
+        }
+    }
+
+    /// Fetches the results once, whatever their status.
+    pub fn fetch_results(&self, file_id: &str, options: &ResultsOptions) -> Result<ResultsResponse> {
+        check_id(file_id, "file id")?;
+        let mut path = format!("/result/final/{}", http::encode_component(file_id));
+        let mut query = Vec::new();
+        if options.verbose {
+            query.push("verbose=true".to_string());
+        }
+        let mut timeout = None;
+        if let Some(wait) = options.server_timeout {
+            query.push(format!("timeout={}", wait.as_millis()));
+            // Give the HTTP request room beyond the server-side wait.
+            timeout = Some(self.inner.config.request_timeout.max(wait + Duration::from_secs(30)));
+        }
+        if !query.is_empty() {
+            path.push('?');
+            path.push_str(&query.join("&"));
+        }
+        let limit = self.inner.config.max_response_bytes;
+        let response =
+            self.send_authenticated("GET", &path, "application/json", &mut || Ok(RequestBody::Empty), timeout, limit)?;
+        let body = parse_json(&response.body, "GET", &path)?;
+        let status = match body.get("status") {
+            Some(Value::String(s)) => s.clone(),
+            _ => {
+                return Err(Error::decode(format!(
+                    "GET {path} answered without a status string: {}",
+                    http::server_message(&response.body)
+                )))
+            }
+        };
+        let answered_id = body.get("fileId").and_then(Value::as_str).unwrap_or(file_id).to_string();
+        let response = ResultsResponse { file_id: answered_id, status, body };
+        if response.is_finalised() && response.results().is_none() {
+            return Err(Error::decode(format!("GET {path} is FINALISED but has no results object")));
+        }
+        Ok(response)
+    }
+
+    /// Polls the results until they are `FINALISED`, backing off between
+    /// polls, and fails with [`ErrorKind::NotFinalised`] once `deadline`
+    /// has passed.
+    pub fn wait_for_results(
+        &self,
+        file_id: &str,
+        options: &ResultsOptions,
+        deadline: Duration,
+    ) -> Result<ResultsResponse> {
+        let start = Instant::now();
+        let mut delay = INITIAL_POLL_DELAY;
+        loop {
+            let response = self.fetch_results(file_id, options)?;
+            if response.is_finalised() {
+                return Ok(response);
+            }
+            let elapsed = start.elapsed();
+            if elapsed >= deadline {
+                return Err(Error::new(
+                    ErrorKind::NotFinalised,
+                    format!(
+                        "results of file {file_id} are still {:?} after {:.1} s; wait longer or raise the \
+                         results deadline",
+                        response.status,
+                        elapsed.as_secs_f64()
+                    ),
+                )
+                .with_result_status(response.status));
+            }
+            std::thread::sleep(delay.min(deadline - elapsed));
+            delay = (delay * 2).min(MAX_POLL_DELAY);
+        }
+    }
+
+    /// Waits for the results (up to the configured results deadline) and
+    /// returns them as a map from field name to value.
+    pub fn get_results(&self, file_id: &str) -> Result<Map<String, Value>> {
+        let response = self.wait_for_results(file_id, &ResultsOptions::default(), self.inner.config.results_deadline)?;
+        response.field_values()
+    }
+
+    /// Waits for the results (up to the configured results deadline) and
+    /// returns the whole verbose `results` object.
+    pub fn get_results_verbose(&self, file_id: &str) -> Result<Value> {
+        let options = ResultsOptions { verbose: true, server_timeout: None };
+        let response = self.wait_for_results(file_id, &options, self.inner.config.results_deadline)?;
+        Ok(response.results().cloned().unwrap_or(Value::Null))
+    }
+}
+
+impl ClientBuilder {
+    /// Checks the settings and creates the client. No request is sent until
+    /// the first call.
+    pub fn build(self) -> Result<Client> {
+        Ok(Client::from_config(self.resolve()?))
+    }
+}
+
+/// Rejects ids that are empty or contain control characters.
+pub(crate) fn check_id(value: &str, what: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid_argument(format!("the {what} is empty")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid_argument(format!("the {what} {value:?} contains control characters")));
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_json(body: &[u8], method: &str, path: &str) -> Result<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::decode(format!(
+            "{method} {path} answered with invalid JSON ({e}): {}",
+            http::server_message(body)
+        ))
+    })
+}
+
+/// The text fields of an upload, in the order they are sent.
+fn upload_fields(options: &UploadOptions) -> Result<Vec<(&'static str, String)>> {
+    let mut fields = Vec::new();
+    let json_list = |items: &[String], what: &str| -> Result<String> {
+        for item in items {
+            if item.trim().is_empty() {
+                return Err(Error::invalid_argument(format!("a {what} id is empty")));
+            }
+        }
+        Ok(Value::from(items.to_vec()).to_string())
+    };
+    match (options.products.is_empty(), options.field_sets.is_empty()) {
+        (false, false) => {
+            return Err(Error::invalid_argument("choose products or field sets for an upload, not both"))
+        }
+        (false, true) => fields.push(("products", json_list(&options.products, "product")?)),
+        (true, false) => fields.push(("fieldSets", json_list(&options.field_sets, "field set")?)),
+        (true, true) if options.workflow_id.is_some() => fields.push(("products", "[]".to_string())),
+        (true, true) => {
+            return Err(Error::invalid_argument(
+                "an upload needs at least one product (for example \"invoices\"), field set or workflow id",
+            ))
+        }
+    }
+    if let Some(id) = &options.workflow_id {
+        check_id(id, "workflow id")?;
+        fields.push(("workflowId", id.clone()));
+    }
+    if let Some(value) = &options.workflow_options {
+        if !value.is_object() {
+            return Err(Error::invalid_argument("workflow options must be a JSON object"));
+        }
+        fields.push(("workflowOptions", value.to_string()));
+    }
+    for tag in &options.tags {
+        check_id(tag, "tag")?;
+        fields.push(("tags", tag.clone()));
+    }
+    if let Some(id) = &options.parent_doc_id {
+        check_id(id, "parent document id")?;
+        fields.push(("parentDocId", id.clone()));
+    }
+    Ok(fields)
+}
+
+struct ProgressReader<R> {
+    inner: R,
+    sent: u64,
+    total: u64,
+    callback: ProgressFn,
+}
+
+impl<R: Read> Read for ProgressReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.sent += n as u64;
+            (self.callback)(self.sent, self.total);
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,131 @@
+//! Helpers every exported function uses: panic catching, error
+//! out-parameters, and checked conversion of C arguments.
+
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::error::SyphtError;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Runs `body`, catching panics. On success stores NULL in `*error` and
+/// returns the value; on failure stores a new error (when `error` is not
+/// NULL) and returns `failed`.
+pub(crate) fn guard<T>(
+    function: &str,
+    error: *mut *mut SyphtError,
+    failed: T,
+    body: impl FnOnce() -> Result<T>,
+) -> T {
+    if !error.is_null() {
+        // SAFETY: the caller passes either NULL or a writable pointer.
+        unsafe { *error = std::ptr::null_mut() };
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic payload".to_string());
+        Err(Error::internal(format!("{function} panicked: {detail}; please report this bug")))
+    });
+    match outcome {
+        Ok(value) => value,
+        Err(err) => {
+            store_error(error, err);
+            failed
+        }
+    }
+}
+
+/// Like [`guard`] for functions that return a status code.
+pub(crate) fn guard_code(function: &str, error: *mut *mut SyphtError, body: impl FnOnce() -> Result<()>) -> i32 {
+    let mut code = 0;
+    let wrapped = || {
+        body().map_err(|e| {
+            code = e.code();
+            e
+        })
+    };
+    let result = guard(function, error, None, || wrapped().map(Some));
+    match result {
+        Some(()) => 0,
+        None if code != 0 => code,
+        None => ErrorKind::Internal.code(),
+    }
+}
+
+/// Stores `err` in `*error` unless `error` is NULL.
+pub(crate) fn store_error(error: *mut *mut SyphtError, err: Error) {
+    if !error.is_null() {
+        let boxed = Box::new(SyphtError::from_error(err));
+        // SAFETY: checked non-NULL; the caller passes a writable pointer.
+        unsafe { *error = Box::into_raw(boxed) };
+    }
+}
+
+/// Borrows a required C string argument as UTF-8.
+pub(crate) fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("argument `{name}` is NULL")));
+    }
+    // SAFETY: the caller passes a NUL-terminated string that outlives the call.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidUtf8,
+            format!("argument `{name}` is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+        )
+    })
+}
+
+/// Borrows an optional C string argument: NULL gives `None`.
+pub(crate) fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        arg_str(ptr, name).map(Some)
+    }
+}
+
+/// Reads an array of `len` C strings; NULL with `len == 0` is empty.
+pub(crate) fn arg_str_array(ptr: *const *const c_char, len: usize, name: &str) -> Result<Vec<String>> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("argument `{name}` is NULL but its length is {len}")));
+    }
+    if len > 1_000_000 {
+        return Err(Error::invalid_argument(format!("argument `{name}` has an implausible length {len}")));
+    }
+    // SAFETY: the caller passes `len` readable pointers.
+    let items = unsafe { std::slice::from_raw_parts(ptr, len) };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, &item)| arg_str(item, &format!("{name}[{i}]")).map(str::to_string))
+        .collect()
+}
+
+/// Borrows a byte buffer argument; NULL with `len == 0` is empty.
+pub(crate) fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("argument `{name}` is NULL but its length is {len}")));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid_argument(format!("argument `{name}` has an impossible length {len}")));
+    }
+    // SAFETY: the caller passes `len` readable bytes that outlive the call.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Hands a Rust string to C as a NUL-terminated string the caller frees
+/// with `sypht_free_string`.
+pub(crate) fn into_c_string(value: String) -> Result<*mut c_char> {
+    CString::new(value)
+        .map(CString::into_raw)
+        .map_err(|_| Error::decode("the server's answer contains a NUL character and cannot be returned as a C string"))
+}

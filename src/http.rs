@@ -1,0 +1,210 @@
+//! HTTP plumbing: the shared agent, URL building, percent-encoding, and
+//! turning transport failures and non-2xx answers into [`Error`]s.
+
+use std::io::Read;
+use std::time::Duration;
+
+use ureq::http::{self, Response};
+use ureq::{Agent, Body, SendBody};
+
+use crate::config::Config;
+use crate::error::{sanitize_server_text, Error, ErrorKind, Result};
+
+/// Builds the agent shared by every request of one client: keep-alive
+/// pooling, no automatic redirects, non-2xx statuses returned as responses.
+pub(crate) fn build_agent(config: &Config) -> Agent {
+    let agent_config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_connect(Some(config.connect_timeout))
+        .timeout_global(Some(config.request_timeout))
+        .user_agent(config.user_agent.as_str())
+        .accept("application/json")
+        .build();
+    Agent::new_with_config(agent_config)
+}
+
+/// Characters kept as they are inside a path segment or query value
+/// (RFC 3986 "unreserved").
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Percent-encodes `value` for use as one URL path segment or query value:
+/// everything but unreserved characters is encoded, `/` and space included.
+pub(crate) fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &byte in value.as_bytes() {
+        if is_unreserved(byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Encodes `pairs` as `application/x-www-form-urlencoded`.
+pub(crate) fn encode_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A request body.
+pub(crate) enum RequestBody<'a> {
+    Empty,
+    Bytes { data: Vec<u8>, content_type: &'static str },
+    Stream { reader: Box<dyn Read + 'a>, length: u64, content_type: String },
+}
+
+/// Sends one request. `headers` are added as given; `timeout` overrides the
+/// agent's overall timeout for this request.
+pub(crate) fn send(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: RequestBody<'_>,
+    timeout: Option<Duration>,
+) -> Result<Response<Body>> {
+    let method = http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| Error::invalid_argument(format!("HTTP method {method:?} is not valid")))?;
+    let mut builder = http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let result = match body {
+        RequestBody::Empty => {
+            let request = builder.body(()).map_err(|e| bad_request(url, e))?;
+            run(agent, request, timeout)
+        }
+        RequestBody::Bytes { data, content_type } => {
+            let request = builder
+                .header("Content-Type", content_type)
+                .body(data)
+                .map_err(|e| bad_request(url, e))?;
+            run(agent, request, timeout)
+        }
+        RequestBody::Stream { mut reader, length, content_type } => {
+            let request = builder
+                .header("Content-Type", content_type)
+                .header("Content-Length", length.to_string())
+                .body(SendBody::from_reader(&mut *reader))
+                .map_err(|e| bad_request(url, e))?;
+            run(agent, request, timeout)
+        }
+    };
+    result.map_err(|e| transport_error(e, url))
+}
+
+fn run<B: ureq::AsSendBody>(
+    agent: &Agent,
+    request: http::Request<B>,
+    timeout: Option<Duration>,
+) -> std::result::Result<Response<Body>, ureq::Error> {
+    match timeout {
+        Some(t) => {
+            let request = agent.configure_request(request).timeout_global(Some(t)).build();
+            agent.run(request)
+        }
+        None => agent.run(request),
+    }
+}
+
+fn bad_request(url: &str, err: http::Error) -> Error {
+    Error::invalid_argument(format!("cannot build a request for {url:?}: {err}"))
+}
+
+/// Maps a ureq transport error to an [`Error`] naming the URL.
+pub(crate) fn transport_error(err: ureq::Error, url: &str) -> Error {
+    use ureq::Error as E;
+    match err {
+        E::Timeout(which) => Error::new(
+            ErrorKind::Timeout,
+            format!("request to {url} timed out ({which}); raise the timeout or check the server"),
+        ),
+        E::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            Error::new(ErrorKind::Timeout, format!("request to {url} timed out: {io}"))
+        }
+        E::BodyExceedsLimit(limit) => Error::new(
+            ErrorKind::TooLarge,
+            format!("response from {url} is larger than the limit of {limit} bytes"),
+        ),
+        E::HostNotFound => Error::new(ErrorKind::Network, format!("host of {url} not found")),
+        E::ConnectionFailed => Error::new(ErrorKind::Network, format!("connection to {url} failed")),
+        E::BadUri(detail) => Error::config(format!("URL {url:?} is not valid: {detail}")),
+        E::Io(io) => Error::new(ErrorKind::Network, format!("request to {url} failed: {io}")),
+        other => Error::new(ErrorKind::Network, format!("request to {url} failed: {other}")),
+    }
+}
+
+/// Reads a whole response body, failing with [`ErrorKind::TooLarge`] past
+/// `limit` bytes.
+pub(crate) fn read_body(response: Response<Body>, limit: u64, url: &str) -> Result<Vec<u8>> {
+    let mut body = response.into_body();
+    body.with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| transport_error(e, url))
+}
+
+/// Builds the error for a non-2xx answer: the status, the request, and the
+/// server's message (from a JSON `message`, `error_description` or `error`
+/// field, or else the raw body), sanitised and cut to a readable length.
+pub(crate) fn status_error(status: u16, method: &str, path: &str, body: &[u8]) -> Error {
+    let detail = server_message(body);
+    let message = if detail.is_empty() {
+        format!("{method} {path} returned HTTP {status} with an empty body")
+    } else {
+        format!("{method} {path} returned HTTP {status}: {detail}")
+    };
+    Error::new(ErrorKind::HttpStatus, message).with_http_status(status)
+}
+
+/// Extracts a readable message from an error body.
+pub(crate) fn server_message(body: &[u8]) -> String {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        let mut parts = Vec::new();
+        for key in ["error", "error_description", "message", "code"] {
+            if let Some(value) = map.get(key) {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if !text.is_empty() && !parts.contains(&text) {
+                    parts.push(text);
+                }
+            }
+        }
+        if !parts.is_empty() {
+            return sanitize_server_text(&parts.join(": "));
+        }
+    }
+    sanitize_server_text(&String::from_utf8_lossy(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_encoding_covers_awkward_ids() {
+        assert_eq!(encode_component("a b/c"), "a%20b%2Fc");
+        assert_eq!(encode_component("ü"), "%C3%BC");
+        assert_eq!(encode_component("A-z_0.9~"), "A-z_0.9~");
+        assert_eq!(encode_component("a+b&c=d"), "a%2Bb%26c%3Dd");
+    }
+
+    #[test]
+    fn server_message_prefers_json_fields() {
+        let body = br#"{"error":"invalid_client","error_description":"bad secret"}"#;
+        assert_eq!(server_message(body), "invalid_client: bad secret");
+        assert_eq!(server_message(b"<html>\n<b>oops</b></html>"), "<html> <b>oops</b></html>");
+        let err = status_error(502, "GET", "/x", b"");
+        assert_eq!(err.http_status(), Some(502));
+        assert!(err.message().contains("empty body"));
+    }
+}
