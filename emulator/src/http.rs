@@ -22,6 +22,8 @@ pub struct Request {
     /// Path as sent, without the query string and still percent-encoded.
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// Query string as sent, without the `?`.
+    pub query_text: String,
     pub http_1_0: bool,
     /// Header names are lower-cased; values are trimmed.
     pub headers: Vec<(String, String)>,
@@ -175,6 +177,7 @@ fn parse_head(request_line: &str, headers: Vec<(String, String)>) -> Result<Requ
         method: method.to_string(),
         path: path.to_string(),
         query,
+        query_text: query_text.to_string(),
         http_1_0,
         headers,
         framing,
@@ -358,6 +361,9 @@ impl BodyReader<'_> {
 
 pub enum Body {
     Bytes(Vec<u8>),
+    /// `prefix`, then `fill_len` copies of `fill`, then `suffix`, written
+    /// without holding the whole body in memory.
+    Generated { prefix: Vec<u8>, fill: u8, fill_len: u64, suffix: Vec<u8> },
     /// A file streamed from disk, such as a spooled upload.
     File { path: PathBuf, len: u64 },
 }
@@ -402,6 +408,7 @@ impl Response {
         match &self.body {
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
+            Body::Generated { prefix, fill_len, suffix, .. } => prefix.len() as u64 + fill_len + suffix.len() as u64,
         }
     }
 }
@@ -465,5 +472,23 @@ pub fn write_body(stream: &mut impl Write, body: &Body) -> io::Result<()> {
             let mut file = File::open(path)?;
             io::copy(&mut file, stream).map(|_| ())
         }
+        Body::Generated { prefix, fill, fill_len, suffix } => {
+            stream.write_all(prefix)?;
+            let block = vec![*fill; 64 * 1024];
+            let mut left = *fill_len;
+            while left > 0 {
+                let n = left.min(block.len() as u64) as usize;
+                stream.write_all(&block[..n])?;
+                left -= n as u64;
+            }
+            stream.write_all(suffix)
+        }
     }
+}
+
+/// Returns the body as one buffer, reading files from disk.
+pub fn body_bytes(body: &Body) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_body(&mut out, body)?;
+    Ok(out)
 }

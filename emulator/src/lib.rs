@@ -14,8 +14,10 @@
 
 mod annotations;
 mod auth;
+mod control;
 mod document;
 mod entities;
+mod faults;
 mod files;
 mod http;
 mod multipart;
@@ -36,6 +38,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use faults::{FaultAction, FaultRule, LoggedRequest};
 use server::Shared;
 
 /// Settings for one emulator instance. Build it with struct update syntax
@@ -162,6 +165,34 @@ impl Emulator {
     /// get 401. Tokens issued afterwards work.
     pub fn revoke_tokens(&self) {
         self.shared.revoke_tokens();
+    }
+
+    /// Adds a fault for the next `rule.count` matching requests and returns
+    /// its id. Fails for a rule that could never work, such as a redirect
+    /// to a host outside the loopback range.
+    pub fn inject_fault(&self, rule: FaultRule) -> io::Result<u64> {
+        faults::validate(&rule)?;
+        Ok(self.shared.faults().add(rule))
+    }
+
+    /// Returns the faults not yet used up, with their ids and remaining
+    /// counts.
+    pub fn faults(&self) -> Vec<(u64, FaultRule)> {
+        self.shared.faults().list()
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults().clear();
+    }
+
+    /// Returns the most recent API requests (up to 10,000), oldest first.
+    /// Control requests under `/_emulator/` are not recorded.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.request_log().entries()
+    }
+
+    pub fn clear_request_log(&self) {
+        self.shared.request_log().clear();
     }
 
     /// Stops the server and joins its threads, as dropping does.

@@ -348,7 +348,10 @@ fn decode_ext_value(value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn collect(body: &[u8], boundary: &str, read_size: usize) -> Result<Vec<(String, Option<String>, Vec<u8>)>, String> {
+    /// Part name, file name and data.
+    type Part = (String, Option<String>, Vec<u8>);
+
+    fn collect(body: &[u8], boundary: &str, read_size: usize) -> Result<Vec<Part>, String> {
         struct Slow<'a>(&'a [u8], usize);
         impl Read for Slow<'_> {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

@@ -113,8 +113,20 @@ fn resolve(method: &str, segments: &[&str]) -> Route {
     }
 }
 
-fn is_upload_path(segments: &[&str]) -> bool {
-    segments.first() == Some(&"fileupload")
+/// Counts a request in [`crate::Stats`], before any fault applies, so that
+/// faulted requests count too.
+pub fn count_request(shared: &Shared, request: &Request) {
+    let segments = decode_segments(&request.path).unwrap_or_default();
+    let first_two: Vec<&str> = segments.iter().take(2).map(String::as_str).collect();
+    shared.update_stats(|s| {
+        s.requests += 1;
+        if first_two.first() == Some(&"fileupload") && request.method == "POST" {
+            s.uploads += 1;
+        }
+        if first_two == ["result", "final"] && request.method == "GET" {
+            s.result_requests += 1;
+        }
+    });
 }
 
 /// Decodes the path into segments, or returns `None` for a malformed
@@ -133,15 +145,6 @@ pub fn handle(shared: &Shared, request: &Request, body: &mut BodyReader) -> Resp
         return Response::error(400, "bad_request", "request path has a malformed percent escape or is not UTF-8");
     };
     let segment_refs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    shared.update_stats(|s| {
-        s.requests += 1;
-        if is_upload_path(&segment_refs) && request.method == "POST" {
-            s.uploads += 1;
-        }
-        if segment_refs.starts_with(&["result", "final"]) && request.method == "GET" {
-            s.result_requests += 1;
-        }
-    });
     let (handler, access) = match resolve(&request.method, &segment_refs) {
         Route::Found(handler, access) => (handler, access),
         Route::WrongMethod(allowed) => {

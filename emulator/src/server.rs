@@ -9,9 +9,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::http::{self, BodyReader, Request, Response};
+use crate::faults::{self, action_name, FaultAction, FaultTable, LoggedRequest, RequestLog};
+use crate::http::{self, Body, BodyReader, Request, Response};
 use crate::state::State;
-use crate::{router, EmulatorConfig, Stats};
+use crate::{control, router, EmulatorConfig, Stats};
 
 /// How long an idle keep-alive connection waits for its next request.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -35,6 +36,8 @@ pub struct Shared {
     /// HMAC key for token signatures, random per instance.
     pub token_key: [u8; 32],
     connections: Mutex<Connections>,
+    faults: Mutex<FaultTable>,
+    request_log: Mutex<RequestLog>,
     spool_dir: PathBuf,
     spool_counter: AtomicU64,
 }
@@ -60,6 +63,8 @@ impl Shared {
             state: Mutex::new(State::default()),
             token_key: crate::util::random_bytes::<32>(),
             connections: Mutex::new(Connections::default()),
+            faults: Mutex::new(FaultTable::default()),
+            request_log: Mutex::new(RequestLog::default()),
             spool_dir,
             spool_counter: AtomicU64::new(0),
         }
@@ -69,6 +74,14 @@ impl Shared {
         // A handler that panicked cannot leave State half-updated in a way
         // that matters for tests, so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, FaultTable> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn request_log(&self) -> MutexGuard<'_, RequestLog> {
+        self.request_log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn stats(&self) -> Stats {
@@ -182,29 +195,175 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
                 return;
             }
         };
-        let (keep_open, status) = serve_request(shared, &request, &mut reader, &mut writer);
+        let control = is_control_path(&request.path);
+        let outcome = serve_request(shared, &request, control, &mut reader, &mut writer);
+        let status = outcome.status.map_or("reset".to_string(), |s| s.to_string());
         // The path carries ids but never credentials, which travel in
         // headers and bodies; the query string is left out.
         shared.log(&format!("{} {} {status} {}ms", request.method, request.path, started.elapsed().as_millis()));
-        if !keep_open {
+        if !control {
+            shared.request_log().push(log_entry(&request, &outcome, started.elapsed()));
+        }
+        if !outcome.keep_open {
             return;
         }
     }
 }
 
-/// Handles one request and writes its response. Returns whether the
-/// connection may carry another request, and the response status.
+fn is_control_path(path: &str) -> bool {
+    path == "/_emulator" || path.starts_with("/_emulator/")
+}
+
+/// Result of serving one request.
+struct Outcome {
+    keep_open: bool,
+    /// `None` when the connection was reset without a response.
+    status: Option<u16>,
+    fault: Option<&'static str>,
+}
+
+fn log_entry(request: &Request, outcome: &Outcome, duration: Duration) -> LoggedRequest {
+    let header = |name: &str| request.header(name).map(str::to_string);
+    let authorization = request.header("authorization");
+    LoggedRequest {
+        time: std::time::SystemTime::now(),
+        method: request.method.clone(),
+        path: request.path.clone(),
+        query: request.query_text.clone(),
+        has_authorization: authorization.is_some(),
+        // Only the scheme is kept; the credential itself never enters the log.
+        authorization_scheme: authorization.and_then(|v| v.split_whitespace().next()).map(str::to_string),
+        content_type: header("content-type"),
+        content_length: request.content_length().filter(|_| request.header("content-length").is_some()),
+        chunked: request.framing == http::Framing::Chunked,
+        user_agent: header("user-agent"),
+        accept: header("accept"),
+        status: outcome.status,
+        fault: outcome.fault.map(str::to_string),
+        duration,
+    }
+}
+
+/// Manner of writing a response, as changed by an injected fault.
+enum WriteMode {
+    Normal,
+    StallMidBody(Duration),
+    Trickle { chunk_bytes: usize, delay: Duration },
+    Truncated,
+}
+
+/// Sleeps for `duration` in 20 ms steps, returning early on shutdown so
+/// that dropping the emulator does not wait out an injected stall.
+fn pause(shared: &Shared, duration: Duration) {
+    let deadline = Instant::now() + duration;
+    while !shared.shutdown.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
+    }
+}
+
+/// Builds the response for a fault that replaces the handler, or returns
+/// `None` when the handler should run.
+fn fault_response(shared: &Shared, request: &Request, action: &FaultAction) -> Option<Response> {
+    match action {
+        FaultAction::Status { status, retry_after, body } => {
+            let mut response = match body {
+                Some(text) => Response::new(*status, "application/json", text.clone().into_bytes()),
+                None => Response::error(*status, "injected_fault", &format!("injected fault: status {status}")),
+            };
+            if let Some(value) = retry_after {
+                response = response.with_header("Retry-After", value);
+            }
+            Some(response)
+        }
+        FaultAction::InvalidJson => Some(Response::new(
+            200,
+            "application/json",
+            b"{\"status\": \"FINALISED\", \"results\": <html>not json</html>".to_vec(),
+        )),
+        FaultAction::OversizedBody { bytes } => {
+            // A valid JSON object padded to exactly `bytes` bytes when there
+            // is room for the padding key, otherwise spaces.
+            let (prefix, suffix) = (b"{\"padding\":\"".to_vec(), b"\"}".to_vec());
+            let frame = (prefix.len() + suffix.len()) as u64;
+            let body = if *bytes >= frame {
+                Body::Generated { prefix, fill: b'x', fill_len: bytes - frame, suffix }
+            } else {
+                Body::Generated { prefix: Vec::new(), fill: b' ', fill_len: *bytes, suffix: Vec::new() }
+            };
+            let mut response = Response::new(200, "application/json", Vec::new());
+            response.body = body;
+            Some(response)
+        }
+        FaultAction::Redirect { status, location } => {
+            let target = if request.query_text.is_empty() {
+                request.path.clone()
+            } else {
+                format!("{}?{}", request.path, request.query_text)
+            };
+            let location = faults::redirect_location(&shared.base_url, location, &target);
+            let message = format!("injected fault: redirect to {location}");
+            Some(Response::error(*status, "injected_fault", &message).with_header("Location", &location))
+        }
+        FaultAction::Pending => {
+            let file_id = router::decode_segments(&request.path).and_then(|s| s.last().cloned()).unwrap_or_default();
+            let body = serde_json::json!({ "fileId": file_id, "status": "IN PROGRESS" });
+            Some(Response::json(shared.config.pending_status, &body))
+        }
+        _ => None,
+    }
+}
+
+/// Handles one request and writes its response, applying any injected
+/// fault.
 fn serve_request(
     shared: &Shared,
     request: &Request,
+    control: bool,
     reader: &mut BufReader<TcpStream>,
     writer: &mut TcpStream,
-) -> (bool, u16) {
+) -> Outcome {
+    let fault = if control {
+        None
+    } else {
+        router::count_request(shared, request);
+        shared.faults().take(&request.method, &request.path)
+    };
+    let fault_name = fault.as_ref().map(faults::action_name);
+
     let expects_continue = request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     let continue_writer = if expects_continue { writer.try_clone().ok() } else { None };
     let mut body = BodyReader::new(reader, request.framing, continue_writer);
-    let response = router::handle(shared, request, &mut body);
+    let mut mode = WriteMode::Normal;
+    if let Some(action) = &fault {
+        shared.log(&format!("injecting fault {} on {} {}", action_name(action), request.method, request.path));
+        match action {
+            FaultAction::Reset => {
+                let _ = body.discard_until(REJECTED_BODY_DRAIN_BYTES, Instant::now() + REJECTED_BODY_DRAIN_TIME);
+                let _ = writer.shutdown(Shutdown::Both);
+                return Outcome { keep_open: false, status: None, fault: fault_name };
+            }
+            FaultAction::StallBeforeResponse(duration) => pause(shared, *duration),
+            FaultAction::StallMidBody(duration) => mode = WriteMode::StallMidBody(*duration),
+            FaultAction::Trickle { chunk_bytes, delay } => {
+                mode = WriteMode::Trickle { chunk_bytes: *chunk_bytes, delay: *delay }
+            }
+            FaultAction::TruncatedBody => mode = WriteMode::Truncated,
+            FaultAction::RevokeTokens => shared.revoke_tokens(),
+            _ => {}
+        }
+    }
+    let response = match fault.as_ref().and_then(|action| fault_response(shared, request, action)) {
+        Some(response) => response,
+        None if control => control::handle(shared, request, &mut body),
+        None => router::handle(shared, request, &mut body),
+    };
+
     let mut close = response.close || request.wants_close() || shared.shutdown.load(Ordering::SeqCst);
+    close |= matches!(mode, WriteMode::Truncated);
     let mut drain_after_response = false;
     if !body.is_done() && !body.failed() {
         // A small unread rest (or up to that much of a chunked body) is
@@ -219,7 +378,8 @@ fn serve_request(
         }
     }
     close |= body.failed();
-    let sent = send_head_and_body(writer, &response, close);
+
+    let sent = send_response(shared, writer, &response, close, &mode);
     if sent.is_ok() && drain_after_response {
         let _ = writer.set_read_timeout(Some(Duration::from_secs(1)));
         let deadline = Instant::now() + REJECTED_BODY_DRAIN_TIME;
@@ -228,7 +388,42 @@ fn serve_request(
     if close {
         let _ = writer.shutdown(Shutdown::Write);
     }
-    (sent.is_ok() && !close, response.status)
+    Outcome { keep_open: sent.is_ok() && !close, status: Some(response.status), fault: fault_name }
+}
+
+/// Writes a response in the given mode; the caller closes the connection
+/// if `close`.
+fn send_response(shared: &Shared, writer: &mut TcpStream, response: &Response, close: bool, mode: &WriteMode) -> io::Result<()> {
+    if matches!(mode, WriteMode::Normal) {
+        return send_head_and_body(writer, response, close);
+    }
+    let body = http::body_bytes(&response.body)?;
+    writer.write_all(&http::head_bytes(response, body.len() as u64, close))?;
+    match mode {
+        WriteMode::Normal => unreachable!("handled above"),
+        WriteMode::StallMidBody(duration) => {
+            let half = body.len() / 2;
+            writer.write_all(&body[..half])?;
+            writer.flush()?;
+            pause(shared, *duration);
+            writer.write_all(&body[half..])?;
+        }
+        WriteMode::Trickle { chunk_bytes, delay } => {
+            for (i, piece) in body.chunks(*chunk_bytes).enumerate() {
+                if i > 0 {
+                    pause(shared, *delay);
+                }
+                writer.write_all(piece)?;
+                writer.flush()?;
+            }
+        }
+        WriteMode::Truncated => {
+            // The head announces every byte, but only half follows before
+            // the connection closes.
+            writer.write_all(&body[..body.len() / 2])?;
+        }
+    }
+    writer.flush()
 }
 
 /// Writes a whole response; the caller closes the connection if `close`.

@@ -220,7 +220,7 @@ pub fn batch_task_tags(ctx: &mut Ctx) -> Response {
     }
     try_response!(validate_tag_names(&add));
     let mut state = ctx.shared.state();
-    let missing = task_ids.iter().find(|id| !state.tasks.get(*id).is_some_and(|t| t.company_id == company_id));
+    let missing = task_ids.iter().find(|id| state.tasks.get(*id).is_none_or(|t| t.company_id != company_id));
     if let Some(missing) = missing {
         return not_found("task", missing);
     }

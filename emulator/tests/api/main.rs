@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod common;
 mod entities;
+mod faults;
 mod files;
 mod results;
 mod server;
