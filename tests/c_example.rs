@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -192,7 +192,12 @@ fn valgrind_available() -> bool {
                 !in_ci(),
                 "valgrind is not installed, but CI is set and this test must run there"
             );
-            eprintln!("NOTICE: skipping the Valgrind test because valgrind is not installed");
+            // Written to the stderr handle directly, because the test
+            // harness captures eprintln! output of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOTICE: skipping a Valgrind test because valgrind is not installed"
+            );
             false
         }
         Err(e) => panic!("failed to run valgrind: {e}"),
