@@ -73,8 +73,8 @@ impl Shared {
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
-        // A handler that panicked cannot leave State half-updated in a way
-        // that matters for tests, so a poisoned lock is still usable.
+        // NOTE: a handler that panicked may have left State half-updated.
+        // Serving on keeps the first panic visible instead of a cascade.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
