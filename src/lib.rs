@@ -9,6 +9,7 @@
 //! # Ok::<(), sypht::Error>(())
 //! ```
 
+mod api;
 mod auth;
 mod client;
 mod config;
@@ -18,6 +19,10 @@ mod multipart;
 
 pub mod ffi;
 
+pub use api::{
+    AnnotationField, AnnotationFilter, AnnotationList, AnnotationValue, BulkEntity, Company, EntityPage, NewTask, PagingOptions,
+    UploadV2Options, UploadedFile, WorkflowJob, WorkflowJobEnvelope, DEFAULT_ENTITY_BATCH_SIZE, DEFAULT_RECORD_LIMIT,
+};
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
     AuthFlow, ClientBuilder, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,

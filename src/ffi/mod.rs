@@ -52,6 +52,9 @@ pub const SYPHT_ERROR_NOT_FINALISED: i32 = 10;
 pub const SYPHT_ERROR_INTERNAL: i32 = 11;
 /// A response body exceeded the configured size limit.
 pub const SYPHT_ERROR_TOO_LARGE: i32 = 12;
+/// A paged listing had more records than the record limit; raise the
+/// limit or ask for partial results.
+pub const SYPHT_ERROR_LIMIT_EXCEEDED: i32 = 13;
 
 /// Auth flow chosen from the token URL (`/oauth2/` or `/oauth/`).
 pub const SYPHT_AUTH_FLOW_AUTO: i32 = 0;
@@ -78,5 +81,6 @@ mod tests {
         assert_eq!(super::SYPHT_ERROR_NOT_FINALISED, ErrorKind::NotFinalised.code());
         assert_eq!(super::SYPHT_ERROR_INTERNAL, ErrorKind::Internal.code());
         assert_eq!(super::SYPHT_ERROR_TOO_LARGE, ErrorKind::TooLarge.code());
+        assert_eq!(super::SYPHT_ERROR_LIMIT_EXCEEDED, ErrorKind::LimitExceeded.code());
     }
 }
