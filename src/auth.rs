@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::config::{AuthFlow, Config, Secret};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{self, RequestBody};
+use crate::http::{self, Agents, RequestBody};
+use crate::retry::{is_retryable_status, Attempts};
 
 /// Lifetime assumed when the token response gives neither `expires_in` nor
 /// a JWT `exp` claim.
@@ -142,12 +143,67 @@ impl Drop for RefreshGuard<'_> {
     }
 }
 
-/// Requests a new token from the configured endpoint.
-pub(crate) fn fetch_token(agent: &ureq::Agent, config: &Config) -> Result<Token> {
+/// Requests a new token from the configured endpoint, retrying on
+/// connection failures and on 429, 502, 503 and 504.
+pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
+    let secret = config.credentials.client_secret.expose();
+    let url = config.auth_endpoint.as_str();
+    let mut attempts = Attempts::new(config.retry, config.call_deadline);
+    loop {
+        let timeout = attempts.next_timeout(config.request_timeout, "the token request")?;
+        let sent_at = Instant::now();
+        let agent = agents.for_url(url, config);
+        let outcome = send_token_request(&agent, config, timeout).and_then(|response| {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::retry::parse_retry_after);
+            let body = http::read_body(response, 1024 * 1024, url)?;
+            Ok((status, retry_after, body))
+        });
+        let (status, retry_after, body) = match outcome {
+            Ok(answer) => answer,
+            Err(err) if err.kind() == ErrorKind::Network && attempts.wait_for_retry(None) => {
+                crate::log::warn(&format!("token request failed ({err}); retrying"));
+                continue;
+            }
+            Err(err) => {
+                crate::log::error(&format!("token request failed: {err}"));
+                return Err(err.redact(&[secret]));
+            }
+        };
+        if is_retryable_status(status) && attempts.wait_for_retry(retry_after) {
+            crate::log::warn(&format!("token request returned HTTP {status}; retrying"));
+            continue;
+        }
+        return match parse_token_response(status, &body, url) {
+            Ok((value, lifetime)) => {
+                crate::log::info(&format!("fetched an access token valid for {:.0} s", lifetime.as_secs_f64()));
+                Ok(Token {
+                    value: Arc::new(Secret::new(value)),
+                    refresh_at: sent_at + lifetime.saturating_sub(refresh_margin(lifetime)),
+                })
+            }
+            Err(err) => {
+                let err = err.redact(&[secret]);
+                crate::log::error(&err.to_string());
+                Err(err)
+            }
+        };
+    }
+}
+
+fn send_token_request(
+    agent: &ureq::Agent,
+    config: &Config,
+    timeout: Duration,
+) -> Result<ureq::http::Response<ureq::Body>> {
     let creds = &config.credentials;
     let secret = creds.client_secret.expose();
     let url = config.auth_endpoint.as_str();
-    let sent_at = Instant::now();
+    let started = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let response = match config.auth_flow {
         AuthFlow::Legacy => {
             let body = serde_json::json!({
@@ -163,7 +219,8 @@ pub(crate) fn fetch_token(agent: &ureq::Agent, config: &Config) -> Result<Token>
                 url,
                 &[("Accept", "application/json")],
                 RequestBody::Bytes { data, content_type: "application/json" },
-                None,
+                Some(timeout),
+                &started,
             )
         }
         // `Auto` was resolved when the configuration was built.
@@ -181,21 +238,14 @@ pub(crate) fn fetch_token(agent: &ureq::Agent, config: &Config) -> Result<Token>
                 url,
                 &[("Authorization", header.as_str()), ("Accept", "application/json")],
                 RequestBody::Bytes { data: form.into_bytes(), content_type: "application/x-www-form-urlencoded" },
-                None,
+                Some(timeout),
+                &started,
             );
             crate::config::wipe(&mut header);
             result
         }
     };
-    let response = response.map_err(|e| e.redact(&[secret]))?;
-    let status = response.status().as_u16();
-    let body = http::read_body(response, 1024 * 1024, url).map_err(|e| e.redact(&[secret]))?;
-    parse_token_response(status, &body, url).map_err(|e| e.redact(&[secret])).map(|(value, lifetime)| {
-        Token {
-            value: Arc::new(Secret::new(value)),
-            refresh_at: sent_at + lifetime.saturating_sub(refresh_margin(lifetime)),
-        }
-    })
+    response.map_err(|e| e.redact(&[secret]))
 }
 
 /// Parses a token endpoint answer into the token and its lifetime.

@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use crate::auth::{self, TokenCache};
 use crate::config::{ClientBuilder, Config, Secret};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{self, RequestBody};
+use crate::http::{self, Agents, RequestBody};
+use crate::retry::{self, Attempts};
+use std::sync::atomic::{AtomicU64, Ordering};
 use crate::multipart::{content_type_for, MultipartBuilder};
 
 /// Called during an upload with (bytes sent so far, total bytes).
@@ -131,7 +133,7 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) config: Config,
-    pub(crate) agent: ureq::Agent,
+    pub(crate) agents: Agents,
     tokens: TokenCache,
     /// The Basic credential value, kept only to redact it from errors.
     basic_value: Secret,
@@ -181,14 +183,14 @@ impl Client {
     }
 
     pub(crate) fn from_config(config: Config) -> Client {
-        let agent = http::build_agent(&config);
+        let agents = Agents::new(&config);
         let creds = &config.credentials;
         let mut basic = format!("{}:{}", creds.client_id, creds.client_secret.expose());
         use base64::Engine;
         let basic_value = Secret::new(base64::engine::general_purpose::STANDARD.encode(basic.as_bytes()));
         crate::config::wipe(&mut basic);
         let company_id = OnceLock::new();
-        Client { inner: Arc::new(Inner { config, agent, tokens: TokenCache::new(), basic_value, company_id }) }
+        Client { inner: Arc::new(Inner { config, agents, tokens: TokenCache::new(), basic_value, company_id }) }
     }
 
     /// The API base URL in use (no trailing slash).
@@ -205,7 +207,7 @@ impl Client {
     /// cached one is about to expire. Concurrent callers share one fetch.
     pub(crate) fn token(&self) -> Result<Arc<Secret>> {
         let inner = &self.inner;
-        inner.tokens.get(|| auth::fetch_token(&inner.agent, &inner.config))
+        inner.tokens.get(|| auth::fetch_token(&inner.agents, &inner.config))
     }
 
     /// Drops the cached token so the next call fetches a new one.
@@ -228,9 +230,13 @@ impl Client {
     }
 
     /// Sends an authenticated request to `path` (which starts with `/` and
-    /// may carry a query) and returns the status and body, whatever the
-    /// status. On 401 the token is dropped and the request is sent once
-    /// more with a fresh token; `make_body` is called once per attempt.
+    /// may carry a query) and returns the status and body of a 2xx answer.
+    ///
+    /// On 401 the token is dropped and the request is sent once more with a
+    /// fresh token. GET and HEAD requests are retried on connection
+    /// failures and on 429, 502, 503 and 504 (honouring `Retry-After`);
+    /// other methods are retried only when the connection failed before
+    /// any of their body was sent. `make_body` is called once per attempt.
     pub(crate) fn send_authenticated<'b>(
         &self,
         method: &str,
@@ -240,28 +246,59 @@ impl Client {
         timeout: Option<Duration>,
         body_limit: u64,
     ) -> Result<RawResponse> {
-        let url = format!("{}{}", self.inner.config.api_base, path);
+        let config = &self.inner.config;
+        let url = format!("{}{}", config.api_base, path);
+        let idempotent = matches!(method, "GET" | "HEAD");
+        let what = format!("{method} {path}");
+        let mut attempts = Attempts::new(config.retry, config.call_deadline);
         let mut retried_after_401 = false;
         loop {
+            let per_attempt = attempts.next_timeout(timeout.unwrap_or(config.request_timeout), &what)?;
             let token = self.token()?;
             let body = make_body()?;
+            let has_body = !matches!(body, RequestBody::Empty);
+            let body_started = Arc::new(AtomicU64::new(0));
+            let agent = self.inner.agents.for_url(&url, config);
             let mut bearer = format!("Bearer {}", token.expose());
             let sent = http::send(
-                &self.inner.agent,
+                &agent,
                 method,
                 &url,
                 &[("Authorization", bearer.as_str()), ("Accept", accept)],
                 body,
-                timeout,
+                Some(per_attempt),
+                &body_started,
             );
             crate::config::wipe(&mut bearer);
-            let response = sent.map_err(|e| self.redact(e, Some(&token)))?;
+            let response = match sent {
+                Ok(response) => response,
+                Err(err) => {
+                    let nothing_sent = has_body && body_started.load(Ordering::Relaxed) == 0;
+                    if err.kind() == ErrorKind::Network && (idempotent || nothing_sent) && attempts.wait_for_retry(None) {
+                        crate::log::warn(&format!("{what} failed ({err}); retrying"));
+                        continue;
+                    }
+                    return Err(self.redact(err, Some(&token)));
+                }
+            };
             let status = response.status().as_u16();
-            let body = http::read_body(response, body_limit, &url).map_err(|e| self.redact(e, Some(&token)))?;
+            let retry_after = header(&response, "retry-after").and_then(|v| retry::parse_retry_after(&v));
+            let location = header(&response, "location");
+            let body = match http::read_body(response, body_limit, &url) {
+                Ok(body) => body,
+                Err(err) => {
+                    if err.kind() == ErrorKind::Network && idempotent && attempts.wait_for_retry(None) {
+                        crate::log::warn(&format!("reading the answer of {what} failed ({err}); retrying"));
+                        continue;
+                    }
+                    return Err(self.redact(err, Some(&token)));
+                }
+            };
             if status == 401 {
                 self.inner.tokens.invalidate(&token);
                 if !retried_after_401 {
                     retried_after_401 = true;
+                    crate::log::info(&format!("{what} returned 401; fetching a new token and retrying once"));
                     continue;
                 }
                 let err = http::status_error(status, method, path, &body);
@@ -270,6 +307,23 @@ impl Client {
                     format!("{} (the request was still unauthorised with a freshly fetched token)", err.message()),
                 )
                 .with_http_status(401);
+                return Err(self.redact(err, Some(&token)));
+            }
+            if retry::is_retryable_status(status) && idempotent && attempts.wait_for_retry(retry_after) {
+                crate::log::warn(&format!("{what} returned HTTP {status}; retry {}", attempts.retries()));
+                continue;
+            }
+            if (300..400).contains(&status) {
+                let target = location.map(|l| crate::error::sanitize_server_text(&l)).unwrap_or_default();
+                let err = Error::new(
+                    ErrorKind::HttpStatus,
+                    format!(
+                        "{what} returned HTTP {status} redirecting to {target:?}; libsypht does not follow \
+                         redirects, so that credentials and request bodies are never sent elsewhere; set the \
+                         API base URL to the final location"
+                    ),
+                )
+                .with_http_status(status);
                 return Err(self.redact(err, Some(&token)));
             }
             if !(200..300).contains(&status) {
@@ -539,6 +593,10 @@ pub(crate) fn open_upload_file(path: &Path, name_override: Option<&str>) -> Resu
         Ok((Box::new(file) as Box<dyn Read>, len))
     });
     Ok((file_name, opener))
+}
+
+fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// Rejects ids that are empty or contain control characters.

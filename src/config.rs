@@ -94,7 +94,7 @@ impl fmt::Debug for Secret {
 }
 
 /// Overwrites the bytes of `value` with zeros in a way the optimiser keeps.
-pub(crate) fn wipe(value: &mut String) {
+pub(crate) fn wipe(value: &mut str) {
     // SAFETY: zero bytes are valid UTF-8, and the writes stay inside the
     // string's initialised length.
     unsafe {
@@ -224,6 +224,33 @@ pub(crate) struct Config {
     pub(crate) user_agent: String,
     pub(crate) max_response_bytes: u64,
     pub(crate) max_binary_response_bytes: u64,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) call_deadline: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+}
+
+/// How idempotent requests (GET and the token request) are retried after a
+/// connection failure or a 429, 502, 503 or 504 answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 3; 0 turns retries off).
+    pub max_retries: u32,
+    /// Backoff before the first retry (default 200 ms); it doubles for each
+    /// further retry, with random jitter of up to half its value.
+    pub initial_backoff: Duration,
+    /// Cap of the backoff (default 5 s). A `Retry-After` answer is honoured
+    /// even when longer, as long as it fits the call deadline.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Builder for [`crate::Client`].
@@ -246,6 +273,9 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     max_response_bytes: Option<u64>,
     max_binary_response_bytes: Option<u64>,
+    read_timeout: Option<Duration>,
+    call_deadline: Option<Duration>,
+    retry: Option<RetryPolicy>,
     allow_insecure_http: bool,
     ignore_env: bool,
 }
@@ -263,6 +293,9 @@ impl fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("results_deadline", &self.results_deadline)
             .field("user_agent", &self.user_agent)
+            .field("read_timeout", &self.read_timeout)
+            .field("call_deadline", &self.call_deadline)
+            .field("retry", &self.retry)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
@@ -344,6 +377,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the longest wait for the next bytes of a response (default: no
+    /// separate limit; the request timeout applies).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets a deadline for one whole call, retries and backoff included
+    /// (default: none; each attempt is bounded by the request timeout).
+    pub fn call_deadline(mut self, deadline: Duration) -> Self {
+        self.call_deadline = Some(deadline);
+        self
+    }
+
+    /// Sets how idempotent requests are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Allows sending credentials over plain `http://` to hosts other than
     /// loopback. Off by default: only `https://` and loopback `http://`
     /// URLs are accepted.
@@ -358,7 +411,7 @@ impl ClientBuilder {
         self
     }
 
-    fn from_env(&self, name: &str) -> Result<Option<String>> {
+    fn env_setting(&self, name: &str) -> Result<Option<String>> {
         if self.ignore_env {
             Ok(None)
         } else {
@@ -381,7 +434,7 @@ impl ClientBuilder {
                     client_secret: secret.clone(),
                 }
             }
-            (None, None) => match self.from_env(ENV_API_KEY)? {
+            (None, None) => match self.env_setting(ENV_API_KEY)? {
                 Some(key) => {
                     let mut key = key;
                     let parsed = parse_api_key(&key, &format!("environment variable {ENV_API_KEY}"));
@@ -405,7 +458,7 @@ impl ClientBuilder {
 
         let (api_base, api_base_source) = match self.api_base.clone() {
             Some(v) => (v, "API base URL".to_string()),
-            None => match self.from_env(ENV_API_BASE)? {
+            None => match self.env_setting(ENV_API_BASE)? {
                 Some(v) => (v, ENV_API_BASE.to_string()),
                 None => (DEFAULT_API_BASE.to_string(), "API base URL".to_string()),
             },
@@ -413,7 +466,7 @@ impl ClientBuilder {
         let api_base = api_base.trim().trim_end_matches('/').to_string();
         let (auth_endpoint, auth_source) = match self.auth_endpoint.clone() {
             Some(v) => (v, "token endpoint".to_string()),
-            None => match self.from_env(ENV_AUTH_ENDPOINT)? {
+            None => match self.env_setting(ENV_AUTH_ENDPOINT)? {
                 Some(v) => (v, ENV_AUTH_ENDPOINT.to_string()),
                 None => (DEFAULT_AUTH_ENDPOINT.to_string(), "token endpoint".to_string()),
             },
@@ -421,7 +474,7 @@ impl ClientBuilder {
         let auth_endpoint = auth_endpoint.trim().to_string();
         let audience = match self.audience.clone() {
             Some(v) => v,
-            None => self.from_env(ENV_AUDIENCE)?.unwrap_or_else(|| api_base.clone()),
+            None => self.env_setting(ENV_AUDIENCE)?.unwrap_or_else(|| api_base.clone()),
         };
 
         for (url, what) in [(&api_base, &api_base_source), (&auth_endpoint, &auth_source)] {
@@ -440,6 +493,11 @@ impl ClientBuilder {
         let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         for (value, what) in [(connect_timeout, "connect timeout"), (request_timeout, "request timeout")] {
             if value.is_zero() {
+                return Err(Error::config(format!("the {what} must be greater than zero")));
+            }
+        }
+        for (value, what) in [(self.read_timeout, "read timeout"), (self.call_deadline, "call deadline")] {
+            if value.is_some_and(|v| v.is_zero()) {
                 return Err(Error::config(format!("the {what} must be greater than zero")));
             }
         }
@@ -463,6 +521,9 @@ impl ClientBuilder {
             max_binary_response_bytes: self
                 .max_binary_response_bytes
                 .unwrap_or(DEFAULT_MAX_BINARY_RESPONSE_BYTES),
+            read_timeout: self.read_timeout,
+            call_deadline: self.call_deadline,
+            retry: self.retry.unwrap_or_default(),
         })
     }
 }

@@ -7,21 +7,73 @@ use std::time::Duration;
 use ureq::http::{self, Response};
 use ureq::{Agent, Body, SendBody};
 
-use crate::config::Config;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::config::{is_loopback_host, parse_url, Config};
 use crate::error::{sanitize_server_text, Error, ErrorKind, Result};
 
-/// Builds the agent shared by every request of one client: keep-alive
-/// pooling, no automatic redirects, non-2xx statuses returned as responses.
-pub(crate) fn build_agent(config: &Config) -> Agent {
+/// Builds an agent: keep-alive pooling, no automatic redirects, non-2xx
+/// statuses returned as responses. `proxy` is the proxy from the
+/// environment, or `None` for a direct connection.
+fn build_agent(config: &Config, proxy: Option<ureq::Proxy>) -> Agent {
     let agent_config = Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        .proxy(proxy)
         .timeout_connect(Some(config.connect_timeout))
+        .timeout_per_read(config.read_timeout)
         .timeout_global(Some(config.request_timeout))
         .user_agent(config.user_agent.as_str())
         .accept("application/json")
         .build();
     Agent::new_with_config(agent_config)
+}
+
+/// The agents of one client: a direct one for loopback hosts (never
+/// proxied) and one that honours `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`
+/// and `NO_PROXY`. Both are rebuilt when the process id changes, so a
+/// child after `fork()` never reuses its parent's pooled connections.
+pub(crate) struct Agents {
+    state: Mutex<AgentSet>,
+}
+
+#[derive(Clone)]
+struct AgentSet {
+    pid: u32,
+    direct: Agent,
+    proxied: Agent,
+}
+
+impl Agents {
+    pub(crate) fn new(config: &Config) -> Agents {
+        Agents { state: Mutex::new(AgentSet::new(config)) }
+    }
+
+    /// The agent to use for `url`.
+    pub(crate) fn for_url(&self, url: &str, config: &Config) -> Agent {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let pid = std::process::id();
+        if state.pid != pid {
+            *state = AgentSet::new(config);
+        }
+        let loopback = parse_url(url, "URL").map(|u| is_loopback_host(u.host)).unwrap_or(false);
+        if loopback {
+            state.direct.clone()
+        } else {
+            state.proxied.clone()
+        }
+    }
+}
+
+impl AgentSet {
+    fn new(config: &Config) -> AgentSet {
+        AgentSet {
+            pid: std::process::id(),
+            direct: build_agent(config, None),
+            proxied: build_agent(config, ureq::Proxy::try_from_env()),
+        }
+    }
 }
 
 /// Characters kept as they are inside a path segment or query value
@@ -60,8 +112,24 @@ pub(crate) enum RequestBody<'a> {
     Stream { reader: Box<dyn Read + 'a>, length: u64, content_type: String },
 }
 
+/// Counts the body bytes the HTTP layer has pulled, so a failed request
+/// can be known not to have started its body.
+struct CountingReader<'a> {
+    inner: Box<dyn Read + 'a>,
+    counter: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Sends one request. `headers` are added as given; `timeout` overrides the
-/// agent's overall timeout for this request.
+/// agent's overall timeout for this request. `body_started` counts the
+/// body bytes handed to the connection.
 pub(crate) fn send(
     agent: &Agent,
     method: &str,
@@ -69,6 +137,7 @@ pub(crate) fn send(
     headers: &[(&str, &str)],
     body: RequestBody<'_>,
     timeout: Option<Duration>,
+    body_started: &Arc<AtomicU64>,
 ) -> Result<Response<Body>> {
     let method = http::Method::from_bytes(method.as_bytes())
         .map_err(|_| Error::invalid_argument(format!("HTTP method {method:?} is not valid")))?;
@@ -76,28 +145,24 @@ pub(crate) fn send(
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let result = match body {
+    let (reader, length, content_type): (Box<dyn Read + '_>, u64, String) = match body {
         RequestBody::Empty => {
             let request = builder.body(()).map_err(|e| bad_request(url, e))?;
-            run(agent, request, timeout)
+            return run(agent, request, timeout).map_err(|e| transport_error(e, url));
         }
         RequestBody::Bytes { data, content_type } => {
-            let request = builder
-                .header("Content-Type", content_type)
-                .body(data)
-                .map_err(|e| bad_request(url, e))?;
-            run(agent, request, timeout)
+            let length = data.len() as u64;
+            (Box::new(std::io::Cursor::new(data)), length, content_type.to_string())
         }
-        RequestBody::Stream { mut reader, length, content_type } => {
-            let request = builder
-                .header("Content-Type", content_type)
-                .header("Content-Length", length.to_string())
-                .body(SendBody::from_reader(&mut *reader))
-                .map_err(|e| bad_request(url, e))?;
-            run(agent, request, timeout)
-        }
+        RequestBody::Stream { reader, length, content_type } => (reader, length, content_type),
     };
-    result.map_err(|e| transport_error(e, url))
+    let mut counted = CountingReader { inner: reader, counter: body_started.clone() };
+    let request = builder
+        .header("Content-Type", content_type)
+        .header("Content-Length", length.to_string())
+        .body(SendBody::from_reader(&mut counted))
+        .map_err(|e| bad_request(url, e))?;
+    run(agent, request, timeout).map_err(|e| transport_error(e, url))
 }
 
 fn run<B: ureq::AsSendBody>(

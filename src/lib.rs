@@ -15,7 +15,9 @@ mod client;
 mod config;
 mod error;
 mod http;
+mod log;
 mod multipart;
+mod retry;
 
 pub mod ffi;
 
@@ -25,7 +27,7 @@ pub use api::{
 };
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
-    AuthFlow, ClientBuilder, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,
+    AuthFlow, ClientBuilder, RetryPolicy, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,
     ENV_AUTH_ENDPOINT, LEGACY_AUTH_ENDPOINT,
 };
 pub use error::{Error, ErrorKind, Result};

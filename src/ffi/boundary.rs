@@ -41,10 +41,7 @@ pub(crate) fn guard<T>(
 pub(crate) fn guard_code(function: &str, error: *mut *mut SyphtError, body: impl FnOnce() -> Result<()>) -> i32 {
     let mut code = 0;
     let wrapped = || {
-        body().map_err(|e| {
-            code = e.code();
-            e
-        })
+        body().inspect_err(|e| code = e.code())
     };
     let result = guard(function, error, None, || wrapped().map(Some));
     match result {
