@@ -30,14 +30,14 @@ impl Client {
         let path = format!("/app/company/byclientid/{}", segment(client_id, "client_id")?);
         let company: Company = decode(self.send_json("GET", &path, None)?, "GET", &path)?;
         if company.id.is_empty() {
-            return Err(Error::decode(format!("GET {path} answered with an empty company id")));
+            return Err(Error::decode(format!("GET {path} returned an empty company id")));
         }
         Ok(company)
     }
 
     /// Returns this client's company id, looking it up on first use and
     /// caching it for the life of the client and its clones. Concurrent
-    /// first calls may each send a lookup; the first answer stored wins.
+    /// first calls may each send a lookup; the first id stored wins.
     pub fn company_id(&self) -> Result<String> {
         if let Some(id) = self.inner.company_id.get() {
             return Ok(id.clone());

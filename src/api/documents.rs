@@ -38,7 +38,7 @@ impl fmt::Debug for UploadV2Options {
     }
 }
 
-/// The answer to an upload: the new document's id and its state.
+/// The response to an upload: the new document's id and its state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UploadedFile {
     /// The document id (`fileId`, or `id` when only that is given).
@@ -50,13 +50,13 @@ pub struct UploadedFile {
     /// The state, normally `"RECEIVED"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Every other field of the answer.
+    /// Every other field of the response.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
 
 impl UploadedFile {
-    /// Reads an upload answer, accepting `id` when `fileId` is missing.
+    /// Reads an upload response, accepting `id` when `fileId` is missing.
     fn from_answer(body: &[u8], path: &str) -> Result<UploadedFile> {
         let mut json = parse_json(body, "POST", path)?;
         if let Some(map) = json.as_object_mut() {
@@ -67,10 +67,10 @@ impl UploadedFile {
             }
         }
         let uploaded: UploadedFile = serde_json::from_value(json).map_err(|e| {
-            Error::decode(format!("POST {path} answered without a usable fileId ({e}): {}", http::server_message(body)))
+            Error::decode(format!("POST {path} returned no usable fileId ({e}): {}", http::server_message(body)))
         })?;
         if uploaded.file_id.is_empty() {
-            return Err(Error::decode(format!("POST {path} answered with an empty fileId")));
+            return Err(Error::decode(format!("POST {path} returned an empty fileId")));
         }
         Ok(uploaded)
     }

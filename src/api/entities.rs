@@ -82,7 +82,7 @@ impl Client {
     }
 
     /// Creates or replaces many entities, [`DEFAULT_ENTITY_BATCH_SIZE`] per
-    /// request. Returns one answer per batch, in order.
+    /// request. Returns one response body per batch, in order.
     pub fn set_entities(
         &self,
         entity_type: &str,
@@ -149,7 +149,7 @@ impl Client {
     }
 
     /// Fetches one page of entity ids of a type. Pass `page: None` for the
-    /// first page and then each answer's `next_page`; `limit` caps the page
+    /// first page and then each page's `next_page`; `limit` caps the page
     /// size (the server's default when `None`).
     pub fn list_entities(
         &self,

@@ -82,8 +82,9 @@ pub(crate) fn require_object(value: &Value, name: &str) -> Result<()> {
 
 impl Client {
     /// Sends an authenticated request with an optional JSON body and parses
-    /// the JSON answer. A 2xx answer with an empty body gives `Value::Null`,
-    /// because several endpoints (deletes, for example) may answer that way.
+    /// the JSON response. A 2xx response with an empty body gives
+    /// `Value::Null`, because several endpoints (deletes, for example) may
+    /// respond that way.
     pub(crate) fn send_json(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
         let data = match body {
             Some(value) => Some(serde_json::to_vec(value).map_err(|e| Error::internal(e.to_string()))?),
@@ -112,10 +113,10 @@ impl Client {
     }
 }
 
-/// Decodes a JSON answer into `T`, naming the request in the error.
+/// Decodes a JSON response into `T`, naming the request in the error.
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(value: Value, method: &str, path: &str) -> Result<T> {
     serde_json::from_value(value)
-        .map_err(|e| Error::decode(format!("{method} {path} answered with an unexpected JSON shape: {e}")))
+        .map_err(|e| Error::decode(format!("{method} {path} returned an unexpected JSON shape: {e}")))
 }
 
 #[cfg(test)]

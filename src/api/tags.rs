@@ -1,8 +1,8 @@
 //! Tags on documents and tasks, under `/app/company/{companyId}`.
 //!
 //! Every call takes `company_id`: `None` uses this client's company (looked
-//! up once and cached), `Some` overrides it for that call. Answers are
-//! returned as JSON because their shapes are not documented.
+//! up once and cached), `Some` overrides it for that call. Response
+//! bodies are returned as JSON because their shapes are not documented.
 
 use serde_json::{json, Value};
 

@@ -1,5 +1,5 @@
 //! Human-review specifications (`POST /app/specifications`) and tasks
-//! (`POST /app/tasks`). Their answers are not documented and are returned
+//! (`POST /app/tasks`). Their responses are not documented and are returned
 //! as JSON.
 
 use serde::{Deserialize, Serialize};

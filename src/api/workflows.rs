@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 
 /// A queued workflow job, as documented for `/jobs`. Fields other than
-/// `id` are optional because only one sample answer is documented.
+/// `id` are optional because only one sample response is documented.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowJob {
     /// The job id.
@@ -38,7 +38,7 @@ pub struct WorkflowJob {
     pub other: Map<String, Value>,
 }
 
-/// The answer to queueing a job: the job and the queue message id.
+/// The response to queueing a job: the job and the queue message id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowJobEnvelope {
     /// The queued job.

@@ -20,14 +20,32 @@
 // C callers.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod annotations;
 mod boundary;
+mod bytes;
 mod client;
+mod entities;
 mod error;
 mod options;
+mod request;
+mod results;
+mod rules;
+mod tags;
+mod upload;
+mod workflows;
 
+pub use annotations::*;
+pub use bytes::*;
 pub use client::*;
+pub use entities::*;
 pub use error::*;
 pub use options::*;
+pub use request::*;
+pub use results::*;
+pub use rules::*;
+pub use tags::*;
+pub use upload::*;
+pub use workflows::*;
 
 /// Success.
 pub const SYPHT_OK: i32 = 0;
@@ -87,5 +105,11 @@ mod tests {
         assert_eq!(super::SYPHT_ERROR_INTERNAL, ErrorKind::Internal.code());
         assert_eq!(super::SYPHT_ERROR_TOO_LARGE, ErrorKind::TooLarge.code());
         assert_eq!(super::SYPHT_ERROR_LIMIT_EXCEEDED, ErrorKind::LimitExceeded.code());
+    }
+
+    #[test]
+    fn default_constants_match_rust_defaults() {
+        assert_eq!(super::SYPHT_DEFAULT_RECORD_LIMIT, crate::DEFAULT_RECORD_LIMIT);
+        assert_eq!(super::SYPHT_DEFAULT_ENTITY_BATCH_SIZE, crate::DEFAULT_ENTITY_BATCH_SIZE);
     }
 }
