@@ -565,6 +565,53 @@ int32_t sypht_client_options_set_max_binary_response_bytes(SyphtClientOptions *o
                                                            SyphtError **error);
 
 /**
+ * Sets the longest wait for the next bytes of a response, in milliseconds
+ * (default: only the request timeout applies). Returns `SYPHT_OK` or an
+ * error code.
+ */
+int32_t sypht_client_options_set_read_timeout_ms(SyphtClientOptions *options,
+                                                 uint64_t timeout_ms,
+                                                 SyphtError **error);
+
+/**
+ * Sets a deadline for one whole call, retries and backoff included, in
+ * milliseconds (default: none). Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_client_options_set_call_deadline_ms(SyphtClientOptions *options,
+                                                  uint64_t deadline_ms,
+                                                  SyphtError **error);
+
+/**
+ * Sets how GET and token requests are retried on connection failures and
+ * 429/502/503/504: `max_retries` after the first attempt (0 disables
+ * retries), a first backoff of `initial_backoff_ms` that doubles up to
+ * `max_backoff_ms`. Defaults: 3, 200, 5000. Returns `SYPHT_OK` or an
+ * error code.
+ */
+int32_t sypht_client_options_set_retries(SyphtClientOptions *options,
+                                         uint32_t max_retries,
+                                         uint64_t initial_backoff_ms,
+                                         uint64_t max_backoff_ms,
+                                         SyphtError **error);
+
+/**
+ * Trusts only the CA certificates in the NUL-terminated PEM text `pem`
+ * instead of the public roots (for a private CA). Verification stays on.
+ * Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_client_options_set_ca_pem(SyphtClientOptions *options,
+                                        const char *pem,
+                                        SyphtError **error);
+
+/**
+ * Like `sypht_client_options_set_ca_pem`, reading the PEM from the file
+ * at `path`. Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_client_options_set_ca_file(SyphtClientOptions *options,
+                                         const char *path,
+                                         SyphtError **error);
+
+/**
  * Sends an authenticated request to any API path and returns the response
  * body as a string, for endpoints without a dedicated function. `method`
  * is an HTTP method such as "GET"; `path` starts with '/' and may carry a

@@ -227,6 +227,8 @@ pub(crate) struct Config {
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) call_deadline: Option<Duration>,
     pub(crate) retry: RetryPolicy,
+    /// Replaces the public root certificates when set.
+    pub(crate) root_certificates: Option<std::sync::Arc<Vec<ureq::tls::Certificate<'static>>>>,
 }
 
 /// How idempotent requests (GET and the token request) are retried after a
@@ -276,6 +278,7 @@ pub struct ClientBuilder {
     read_timeout: Option<Duration>,
     call_deadline: Option<Duration>,
     retry: Option<RetryPolicy>,
+    root_certificates: Option<std::sync::Arc<Vec<ureq::tls::Certificate<'static>>>>,
     allow_insecure_http: bool,
     ignore_env: bool,
 }
@@ -296,6 +299,7 @@ impl fmt::Debug for ClientBuilder {
             .field("read_timeout", &self.read_timeout)
             .field("call_deadline", &self.call_deadline)
             .field("retry", &self.retry)
+            .field("root_certificates", &self.root_certificates.as_ref().map(|c| c.len()))
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
@@ -395,6 +399,35 @@ impl ClientBuilder {
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
+    }
+
+    /// Trusts only the CA certificates in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks) instead of the public roots, for a private CA
+    /// or a TLS-inspecting proxy. Certificate verification stays on.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                Ok(_) => {}
+                Err(e) => return Err(Error::config(format!("the CA certificate PEM is not valid: {e}"))),
+            }
+        }
+        if certs.is_empty() {
+            return Err(Error::config("the CA certificate PEM contains no CERTIFICATE block"));
+        }
+        self.root_certificates = Some(std::sync::Arc::new(certs));
+        Ok(self)
+    }
+
+    /// Like [`ClientBuilder::root_certificates_pem`], reading the PEM from
+    /// a file.
+    pub fn root_certificates_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::new(crate::ErrorKind::Io, format!("cannot read CA file {:?}: {e}", path.display().to_string()))
+        })?;
+        self.root_certificates_pem(&pem)
     }
 
     /// Allows sending credentials over plain `http://` to hosts other than
@@ -524,6 +557,7 @@ impl ClientBuilder {
             read_timeout: self.read_timeout,
             call_deadline: self.call_deadline,
             retry: self.retry.unwrap_or_default(),
+            root_certificates: self.root_certificates,
         })
     }
 }

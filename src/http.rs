@@ -17,7 +17,12 @@ use crate::error::{sanitize_server_text, Error, ErrorKind, Result};
 /// statuses returned as responses. `proxy` is the proxy from the
 /// environment, or `None` for a direct connection.
 fn build_agent(config: &Config, proxy: Option<ureq::Proxy>) -> Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(certs) = &config.root_certificates {
+        tls = tls.root_certs(ureq::tls::RootCerts::Specific(certs.clone()));
+    }
     let agent_config = Agent::config_builder()
+        .tls_config(tls.build())
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(proxy)

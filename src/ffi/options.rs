@@ -24,8 +24,8 @@ fn with_options(
     // SAFETY: NULL or a live pointer from `sypht_client_options_new`.
     let options = unsafe { options.as_mut() }
         .ok_or_else(|| Error::invalid_argument("argument `options` is NULL"))?;
-    let builder = std::mem::take(&mut options.builder);
-    options.builder = update(builder)?;
+    // Work on a copy so a rejected setting leaves the others in place.
+    options.builder = update(options.builder.clone())?;
     Ok(())
 }
 
@@ -235,5 +235,91 @@ pub extern "C" fn sypht_client_options_set_max_binary_response_bytes(
             return Err(Error::invalid_argument("max_bytes must be greater than 0"));
         }
         with_options(options, |b| Ok(b.max_binary_response_bytes(max_bytes)))
+    })
+}
+
+/// Sets the longest wait for the next bytes of a response, in milliseconds
+/// (default: only the request timeout applies). Returns `SYPHT_OK` or an
+/// error code.
+#[no_mangle]
+pub extern "C" fn sypht_client_options_set_read_timeout_ms(
+    options: *mut SyphtClientOptions,
+    timeout_ms: u64,
+    error: *mut *mut SyphtError,
+) -> i32 {
+    guard_code("sypht_client_options_set_read_timeout_ms", error, || {
+        let timeout = millis(timeout_ms, "timeout_ms")?;
+        with_options(options, |b| Ok(b.read_timeout(timeout)))
+    })
+}
+
+/// Sets a deadline for one whole call, retries and backoff included, in
+/// milliseconds (default: none). Returns `SYPHT_OK` or an error code.
+#[no_mangle]
+pub extern "C" fn sypht_client_options_set_call_deadline_ms(
+    options: *mut SyphtClientOptions,
+    deadline_ms: u64,
+    error: *mut *mut SyphtError,
+) -> i32 {
+    guard_code("sypht_client_options_set_call_deadline_ms", error, || {
+        let deadline = millis(deadline_ms, "deadline_ms")?;
+        with_options(options, |b| Ok(b.call_deadline(deadline)))
+    })
+}
+
+/// Sets how GET and token requests are retried on connection failures and
+/// 429/502/503/504: `max_retries` after the first attempt (0 disables
+/// retries), a first backoff of `initial_backoff_ms` that doubles up to
+/// `max_backoff_ms`. Defaults: 3, 200, 5000. Returns `SYPHT_OK` or an
+/// error code.
+#[no_mangle]
+pub extern "C" fn sypht_client_options_set_retries(
+    options: *mut SyphtClientOptions,
+    max_retries: u32,
+    initial_backoff_ms: u64,
+    max_backoff_ms: u64,
+    error: *mut *mut SyphtError,
+) -> i32 {
+    guard_code("sypht_client_options_set_retries", error, || {
+        if initial_backoff_ms > max_backoff_ms {
+            return Err(Error::invalid_argument(format!(
+                "initial_backoff_ms ({initial_backoff_ms}) is larger than max_backoff_ms ({max_backoff_ms})"
+            )));
+        }
+        let policy = crate::RetryPolicy {
+            max_retries,
+            initial_backoff: Duration::from_millis(initial_backoff_ms),
+            max_backoff: Duration::from_millis(max_backoff_ms),
+        };
+        with_options(options, |b| Ok(b.retry_policy(policy)))
+    })
+}
+
+/// Trusts only the CA certificates in the NUL-terminated PEM text `pem`
+/// instead of the public roots (for a private CA). Verification stays on.
+/// Returns `SYPHT_OK` or an error code.
+#[no_mangle]
+pub extern "C" fn sypht_client_options_set_ca_pem(
+    options: *mut SyphtClientOptions,
+    pem: *const c_char,
+    error: *mut *mut SyphtError,
+) -> i32 {
+    guard_code("sypht_client_options_set_ca_pem", error, || {
+        let pem = arg_str(pem, "pem")?;
+        with_options(options, |b| b.root_certificates_pem(pem.as_bytes()))
+    })
+}
+
+/// Like `sypht_client_options_set_ca_pem`, reading the PEM from the file
+/// at `path`. Returns `SYPHT_OK` or an error code.
+#[no_mangle]
+pub extern "C" fn sypht_client_options_set_ca_file(
+    options: *mut SyphtClientOptions,
+    path: *const c_char,
+    error: *mut *mut SyphtError,
+) -> i32 {
+    guard_code("sypht_client_options_set_ca_file", error, || {
+        let path = arg_str(path, "path")?;
+        with_options(options, |b| b.root_certificates_file(path))
     })
 }
