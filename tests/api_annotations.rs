@@ -1,11 +1,11 @@
 //! Annotations: upload, listing with filters and search by document ids,
 //! both paged to the end under a record limit, through Rust and the C ABI.
 
-mod common;
+mod api_common;
 
 use std::ptr;
 
-use common::*;
+use api_common::*;
 use serde_json::json;
 use sypht::ffi::*;
 use sypht::{AnnotationField, AnnotationFilter, ErrorKind, PagingOptions, UploadV2Options};

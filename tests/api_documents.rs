@@ -1,11 +1,11 @@
 //! Uploads (v1 with options, v2 multipart, base64 JSON), file metadata,
 //! downloads and page images, through Rust and through the C ABI.
 
-mod common;
+mod api_common;
 
 use std::ptr;
 
-use common::*;
+use api_common::*;
 use serde_json::json;
 use sypht::ffi::*;
 use sypht::{ErrorKind, UploadOptions, UploadV2Options};

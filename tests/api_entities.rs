@@ -1,12 +1,12 @@
 //! Entity storage: single entities, bulk upload in batches, bulk get,
 //! paged listing to the end, and search, through Rust and the C ABI.
 
-mod common;
+mod api_common;
 
 use std::collections::BTreeSet;
 use std::ptr;
 
-use common::*;
+use api_common::*;
 use serde_json::{json, Value};
 use sypht::ffi::*;
 use sypht::{BulkEntity, ErrorKind};

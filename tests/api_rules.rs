@@ -1,11 +1,11 @@
 //! Specifications, tasks, validation rules and workflow data, through Rust
 //! and the C ABI.
 
-mod common;
+mod api_common;
 
 use std::ptr;
 
-use common::*;
+use api_common::*;
 use serde_json::json;
 use sypht::ffi::*;
 use sypht::{ErrorKind, NewTask, UploadV2Options};

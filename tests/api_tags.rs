@@ -1,11 +1,11 @@
 //! Tags on documents and tasks, through Rust and through the C ABI,
 //! including tag names and ids that need percent-encoding.
 
-mod common;
+mod api_common;
 
 use std::ptr;
 
-use common::*;
+use api_common::*;
 use sypht::ffi::*;
 use sypht::{ErrorKind, UploadV2Options};
 

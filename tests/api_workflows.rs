@@ -1,11 +1,11 @@
 //! Workflows v2 (jobs and invoke) and the company lookup, through Rust
 //! and through the C ABI.
 
-mod common;
+mod api_common;
 
 use std::ptr;
 
-use common::*;
+use api_common::*;
 use serde_json::json;
 use sypht::ffi::*;
 use sypht::{ErrorKind, UploadV2Options};

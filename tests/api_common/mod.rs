@@ -13,11 +13,12 @@ use sypht_emulator::{Emulator, EmulatorConfig};
 pub const CLIENT_ID: &str = "emulator-client-id";
 pub const CLIENT_SECRET: &str = "emulator-client-secret";
 
-/// A PDF-signed document whose body contains every byte value, NUL
+/// A two-page PDF whose body also contains every byte value, NUL
 /// included, so a byte-for-byte round trip shows nothing was cut or
 /// re-encoded.
 pub fn binary_pdf() -> Vec<u8> {
     let mut data = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    data.extend_from_slice(b"1 0 obj <</Type /Page>> endobj\n2 0 obj <</Type /Page>> endobj\n");
     data.extend(0u8..=255);
     data.extend_from_slice(b"\0\0\0 middle \0\n");
     data.extend((0u8..=255).rev());
