@@ -61,6 +61,8 @@ fn entity_arguments_are_checked() {
     assert!(err.message().contains("entity_type"), "{err}");
     let err = client.search_entities("supplier", None, None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    let err = client.all_entity_ids("", None).unwrap_err();
+    assert!(err.message().contains("entity_type"), "{err}");
     assert_eq!(emulator.stats().requests, 0);
 }
 

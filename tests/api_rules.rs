@@ -51,6 +51,9 @@ fn rule_ids_are_checked() {
     assert!(err.message().contains("rules_id"), "{err}");
     let err = client.set_workflow_data("", &json!(1), None).unwrap_err();
     assert!(err.message().contains("data_key"), "{err}");
+    let err = client.delete_validation_rules("..", None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(emulator.stats().requests, 0, "invalid ids must fail before any request");
     let err = client.get_workflow_data("missing", None).unwrap_err();
     assert_eq!(err.http_status(), Some(404));
 }

@@ -48,12 +48,14 @@ fn page_token<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result
 
 impl Client {
     fn entity_path(&self, company_id: Option<&str>, entity_type: &str, entity_id: &str) -> Result<String> {
-        Ok(format!(
-            "/storage/{}/entity/{}/{}",
-            self.company_segment(company_id)?,
-            segment(entity_type, "entity_type")?,
-            segment(entity_id, "entity_id")?
-        ))
+        let rest = format!("entity/{}/{}", segment(entity_type, "entity_type")?, segment(entity_id, "entity_id")?);
+        self.storage_path(company_id, &rest)
+    }
+
+    /// Builds `/storage/{companyId}/{rest}`. Callers encode `rest` first, so
+    /// invalid arguments fail before the company lookup sends a request.
+    fn storage_path(&self, company_id: Option<&str>, rest: &str) -> Result<String> {
+        Ok(format!("/storage/{}/{rest}", self.company_segment(company_id)?))
     }
 
     /// Fetches one entity.
@@ -113,11 +115,7 @@ impl Client {
                 return Err(Error::invalid_argument(format!("argument `entities[{i}].entity_id` is empty")));
             }
         }
-        let path = format!(
-            "/storage/{}/bulkentity/{}/",
-            self.company_segment(company_id)?,
-            segment(entity_type, "entity_type")?
-        );
+        let path = self.storage_path(company_id, &format!("bulkentity/{}/", segment(entity_type, "entity_type")?))?;
         let mut answers = Vec::new();
         for (index, batch) in entities.chunks(batch_size).enumerate() {
             let body = serde_json::to_value(batch).map_err(|e| Error::internal(e.to_string()))?;
@@ -140,11 +138,8 @@ impl Client {
             }
             body.push(json!({ "entity_id": id }));
         }
-        let path = format!(
-            "/storage/{}/entitysearch/{}/by_id",
-            self.company_segment(company_id)?,
-            segment(entity_type, "entity_type")?
-        );
+        let rest = format!("entitysearch/{}/by_id", segment(entity_type, "entity_type")?);
+        let path = self.storage_path(company_id, &rest)?;
         self.send_json("POST", &path, Some(&Value::Array(body)))
     }
 
@@ -171,11 +166,8 @@ impl Client {
             }
             query.push("limit", &limit.to_string());
         }
-        let path = query.append_to(&format!(
-            "/storage/{}/entitysearch/{}",
-            self.company_segment(company_id)?,
-            segment(entity_type, "entity_type")?
-        ));
+        let rest = format!("entitysearch/{}", segment(entity_type, "entity_type")?);
+        let path = query.append_to(&self.storage_path(company_id, &rest)?);
         decode(self.send_json("GET", &path, None)?, "GET", &path)
     }
 
@@ -183,6 +175,7 @@ impl Client {
     /// server stops sending one. Fails if the server sends a page token it
     /// already sent, which would otherwise loop forever.
     pub fn all_entity_ids(&self, entity_type: &str, company_id: Option<&str>) -> Result<Vec<String>> {
+        segment(entity_type, "entity_type")?;
         let company = self.resolve_company_id(company_id)?;
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
@@ -226,11 +219,7 @@ impl Client {
         if body.is_empty() {
             return Err(Error::invalid_argument("pass `exact`, `fuzzy` or both to search entities"));
         }
-        let path = format!(
-            "/storage/{}/entitysearch/{}/",
-            self.company_segment(company_id)?,
-            segment(entity_type, "entity_type")?
-        );
+        let path = self.storage_path(company_id, &format!("entitysearch/{}/", segment(entity_type, "entity_type")?))?;
         self.send_json("POST", &path, Some(&Value::Object(body)))
     }
 }

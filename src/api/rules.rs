@@ -13,7 +13,9 @@ use crate::error::Result;
 
 impl Client {
     fn workflows_path(&self, company_id: Option<&str>, kind: &str, id: &str, name: &str) -> Result<String> {
-        Ok(format!("/workflows/{}/{kind}/{}", self.company_segment(company_id)?, segment(id, name)?))
+        // Check the id before the company lookup, which may send a request.
+        let id = segment(id, name)?;
+        Ok(format!("/workflows/{}/{kind}/{id}", self.company_segment(company_id)?))
     }
 
     /// Fetches a set of validation rules.
