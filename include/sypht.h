@@ -13,6 +13,10 @@
  *   SYPHT_ERROR_INVALID_UTF8.
  * - Strings returned are NUL-terminated UTF-8 owned by the caller and freed only
  *   with sypht_free_string(). Every free function accepts NULL.
+ * - Binary bodies (page images, downloads) are returned as SyphtBytes, read
+ *   with sypht_bytes_data() and sypht_bytes_len(), freed with sypht_bytes_free().
+ * - JSON request bodies are passed as JSON text, and JSON responses are
+ *   returned as JSON text freed with sypht_free_string().
  * - A SyphtClient may be shared by many threads. Options objects and errors are
  *   used by one thread at a time.
  * - No panic crosses this interface: it becomes SYPHT_ERROR_INTERNAL.

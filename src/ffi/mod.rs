@@ -11,6 +11,11 @@
 //!   UTF-8 give `SYPHT_ERROR_INVALID_UTF8`.
 //! - Strings returned are NUL-terminated UTF-8, owned by the caller, and
 //!   freed only with `sypht_free_string`.
+//! - Binary bodies (page images, downloads) are returned as a `SyphtBytes`,
+//!   read with `sypht_bytes_data` and `sypht_bytes_len` and freed with
+//!   `sypht_bytes_free`. They may contain NUL bytes.
+//! - JSON request bodies go in as JSON text, and JSON responses come back
+//!   as JSON text freed with `sypht_free_string`.
 //! - Every free function accepts NULL.
 //! - No panic crosses the boundary: a caught panic becomes
 //!   `SYPHT_ERROR_INTERNAL`.
