@@ -108,7 +108,7 @@ impl Client {
         company_id: Option<&str>,
     ) -> Result<Vec<Value>> {
         if batch_size == 0 {
-            return Err(Error::invalid_argument("argument `batch_size` is 0"));
+            return Err(Error::invalid_argument("argument `batch_size` is 0; it must be at least 1"));
         }
         for (i, entity) in entities.iter().enumerate() {
             if entity.entity_id.is_empty() {
@@ -162,7 +162,7 @@ impl Client {
         }
         if let Some(limit) = limit {
             if limit == 0 {
-                return Err(Error::invalid_argument("argument `limit` is 0"));
+                return Err(Error::invalid_argument("argument `limit` is 0; pass None for the server's default page size"));
             }
             query.push("limit", &limit.to_string());
         }
