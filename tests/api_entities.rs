@@ -199,3 +199,19 @@ fn c_entity_functions() {
     assert!(message.contains("entities_json"), "{message}");
     sypht_client_free(client);
 }
+
+#[test]
+fn failed_batch_reports_stored_count() {
+    let emulator = emulator();
+    let client = client(&emulator);
+    let mut entities = bulk(6);
+    // The emulator rejects entity data that is not an object.
+    entities[4].data = Value::Null;
+    let err = client.set_entities_in_batches("supplier", &entities, 2, None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpStatus);
+    assert_eq!(err.http_status(), Some(400));
+    assert!(err.message().contains("batch 3"), "{err}");
+    assert!(err.message().contains("the 4 entities before it were stored"), "{err}");
+    let stored = client.all_entity_ids("supplier", None).unwrap();
+    assert_eq!(stored.len(), 4, "later batches must not be sent: {stored:?}");
+}

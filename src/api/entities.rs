@@ -96,10 +96,10 @@ impl Client {
 
     /// Like [`Client::set_entities`] with `batch_size` entities per request.
     ///
-    /// Batches are sent one after another. When one fails the error is
-    /// returned and later batches are not sent; the batches before it are
-    /// already stored, and the error message says how many entities those
-    /// were.
+    /// Batches are sent one after another. When one fails, the error is
+    /// returned and later batches are not sent. The batches before it are
+    /// already stored, and the error message states how many entities
+    /// those were.
     pub fn set_entities_in_batches(
         &self,
         entity_type: &str,
