@@ -171,7 +171,9 @@ fn c_upload_with_options_and_results() {
 
     let mut error = ptr::null_mut();
     let metadata = c_json(sypht_get_file_metadata(client, c_file_id.as_ptr(), &mut error), error);
-    assert!(metadata.to_string().contains("renamed.pdf"), "{metadata}");
+    assert_eq!(metadata["fileName"], json!("renamed.pdf"), "{metadata}");
+    assert!(contains_string(&metadata["tags"], "c tag"), "{metadata}");
+    assert_eq!(metadata["parentDocId"], json!("parent-doc"), "{metadata}");
 
     let mut error = ptr::null_mut();
     let missing = cstring("missing");
@@ -323,4 +325,46 @@ fn awkward_file_ids_reach_server_intact() {
         assert_eq!(err.http_status(), Some(404), "{id:?}: {err}");
         assert!(err.message().contains(id), "{id:?} did not arrive intact: {err}");
     }
+}
+
+#[test]
+fn c_split_workflow_options_reach_server() {
+    let emulator = emulator();
+    let client = c_client(&emulator);
+    let options = sypht_upload_options_new();
+    let field_set = cstring("sypht.invoice");
+    assert_eq!(sypht_upload_options_add_field_set(options, field_set.as_ptr(), ptr::null_mut()), SYPHT_OK);
+    let workflow = cstring("split");
+    assert_eq!(sypht_upload_options_set_workflow_id(options, workflow.as_ptr(), ptr::null_mut()), SYPHT_OK);
+    let workflow_options = json!({
+        "prediction": { "childWorkflow": "prediction",
+                        "childWorkflowOptions": { "prediction": { "fieldSets": ["sypht.invoice"] } } }
+    });
+    let workflow_options = cstring(&workflow_options.to_string());
+    let code = sypht_upload_options_set_workflow_options_json(options, workflow_options.as_ptr(), ptr::null_mut());
+    assert_eq!(code, SYPHT_OK);
+
+    let data = binary_pdf();
+    let name = cstring("split.pdf");
+    let mut error = ptr::null_mut();
+    let file_id = c_ok(sypht_upload_json(client, data.as_ptr(), data.len(), name.as_ptr(), options, &mut error), error);
+    let c_file_id = cstring(&file_id);
+    let mut error = ptr::null_mut();
+    let body = c_json(sypht_wait_for_results(client, c_file_id.as_ptr(), ptr::null(), 10_000, &mut error), error);
+    let fields = body["results"]["fields"].as_array().expect("fields");
+    let children = fields.iter().find(|f| f["name"] == json!("components.children"));
+    assert!(children.is_some(), "a split upload lists its children: {body}");
+
+    // Clearing the workflow with NULL makes the next upload a plain extraction.
+    assert_eq!(sypht_upload_options_set_workflow_id(options, ptr::null(), ptr::null_mut()), SYPHT_OK);
+    assert_eq!(sypht_upload_options_set_workflow_options_json(options, ptr::null(), ptr::null_mut()), SYPHT_OK);
+    let mut error = ptr::null_mut();
+    let file_id = c_ok(sypht_upload_json(client, data.as_ptr(), data.len(), name.as_ptr(), options, &mut error), error);
+    let c_file_id = cstring(&file_id);
+    let mut error = ptr::null_mut();
+    let body = c_json(sypht_wait_for_results(client, c_file_id.as_ptr(), ptr::null(), 10_000, &mut error), error);
+    let fields = body["results"]["fields"].as_array().expect("fields");
+    assert!(!fields.iter().any(|f| f["name"] == json!("components.children")), "{body}");
+    sypht_upload_options_free(options);
+    sypht_client_free(client);
 }
