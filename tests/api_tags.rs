@@ -160,6 +160,11 @@ fn c_tag_functions() {
         c_err(sypht_get_tag(client, tag.as_ptr(), ptr::null(), &mut error), error, SYPHT_ERROR_HTTP_STATUS);
     assert_eq!(status, 404);
 
+    // Tag names that are not UTF-8 are rejected with their own code.
+    let not_utf8 = std::ffi::CString::new(vec![b'a', 0xff, b'b']).unwrap();
+    let mut error = ptr::null_mut();
+    c_err(sypht_get_tag(client, not_utf8.as_ptr(), ptr::null(), &mut error), error, SYPHT_ERROR_INVALID_UTF8);
+
     // A NULL array with a non-zero length is rejected before any request.
     let mut error = ptr::null_mut();
     let text = sypht_set_tag_files(client, tag.as_ptr(), ptr::null(), 2, ptr::null(), &mut error);
