@@ -8,7 +8,8 @@ use std::process::Command;
 
 use api_common::*;
 
-/// The directory holding libsypht.so: the parent of this test's `deps`.
+/// Returns the directory containing libsypht.so: the parent of this
+/// test's `deps`.
 fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     exe.parent().and_then(|deps| deps.parent()).expect("target profile directory").to_path_buf()

@@ -13,7 +13,7 @@ use sypht_emulator::{Emulator, EmulatorConfig};
 pub const CLIENT_ID: &str = "emulator-client-id";
 pub const CLIENT_SECRET: &str = "emulator-client-secret";
 
-/// A two-page PDF whose body also contains every byte value, NUL
+/// Returns a two-page PDF whose body also contains every byte value, NUL
 /// included, so a byte-for-byte round trip shows nothing was cut or
 /// re-encoded.
 pub fn binary_pdf() -> Vec<u8> {
@@ -35,7 +35,7 @@ pub fn emulator_with(config: EmulatorConfig) -> Emulator {
     Emulator::start(config).expect("emulator starts on loopback")
 }
 
-/// A Rust client for `emulator`, ignoring the SYPHT_* environment.
+/// Builds a Rust client for `emulator`, ignoring the SYPHT_* environment.
 pub fn client(emulator: &Emulator) -> Client {
     Client::builder()
         .credentials(CLIENT_ID, CLIENT_SECRET)
@@ -46,7 +46,7 @@ pub fn client(emulator: &Emulator) -> Client {
         .expect("client for the emulator")
 }
 
-/// A C-ABI client for `emulator`; free it with `sypht_client_free`.
+/// Builds a C-ABI client for `emulator`; free it with `sypht_client_free`.
 pub fn c_client(emulator: &Emulator) -> *mut SyphtClient {
     let options = sypht_client_options_new();
     assert!(!options.is_null());
