@@ -34,6 +34,10 @@ fn main() {
          *   SYPHT_ERROR_INVALID_UTF8.\n \
          * - Strings returned are NUL-terminated UTF-8 owned by the caller and freed only\n \
          *   with sypht_free_string(). Every free function accepts NULL.\n \
+         * - Binary bodies (page images, downloads) are returned as SyphtBytes, read\n \
+         *   with sypht_bytes_data() and sypht_bytes_len(), freed with sypht_bytes_free().\n \
+         * - JSON request bodies are passed as JSON text, and JSON responses are\n \
+         *   returned as JSON text freed with sypht_free_string().\n \
          * - A SyphtClient may be shared by many threads. Options objects and errors are\n \
          *   used by one thread at a time.\n \
          * - No panic crosses this interface: it becomes SYPHT_ERROR_INTERNAL.\n */"

@@ -13,6 +13,10 @@
  *   SYPHT_ERROR_INVALID_UTF8.
  * - Strings returned are NUL-terminated UTF-8 owned by the caller and freed only
  *   with sypht_free_string(). Every free function accepts NULL.
+ * - Binary bodies (page images, downloads) are returned as SyphtBytes, read
+ *   with sypht_bytes_data() and sypht_bytes_len(), freed with sypht_bytes_free().
+ * - JSON request bodies are passed as JSON text, and JSON responses are
+ *   returned as JSON text freed with sypht_free_string().
  * - A SyphtClient may be shared by many threads. Options objects and errors are
  *   used by one thread at a time.
  * - No panic crosses this interface: it becomes SYPHT_ERROR_INTERNAL.
@@ -100,6 +104,12 @@
 #define SYPHT_ERROR_TOO_LARGE 12
 
 /**
+ * A paged listing had more records than the record limit; raise the
+ * limit or ask for partial results.
+ */
+#define SYPHT_ERROR_LIMIT_EXCEEDED 13
+
+/**
  * Auth flow chosen from the token URL (`/oauth2/` or `/oauth/`).
  */
 #define SYPHT_AUTH_FLOW_AUTO 0
@@ -113,6 +123,24 @@
  * The legacy flow: id, secret and audience in the body.
  */
 #define SYPHT_AUTH_FLOW_LEGACY 2
+
+/**
+ * Records gathered by the annotation listings when `record_limit` is 0.
+ */
+#define SYPHT_DEFAULT_RECORD_LIMIT 100000
+
+/**
+ * Entities sent per request by `sypht_set_entities` when `batch_size` is 0.
+ */
+#define SYPHT_DEFAULT_ENTITY_BATCH_SIZE 1000
+
+/**
+ * A binary response body, such as a page image or a downloaded document.
+ * Read it with `sypht_bytes_data` and `sypht_bytes_len`; the bytes may
+ * contain NUL and are not NUL-terminated. Created by the library, owned
+ * by the caller, freed only with `sypht_bytes_free`. One thread at a time.
+ */
+typedef struct SyphtBytes SyphtBytes;
 
 /**
  * A Sypht API client: credentials, endpoints, a connection pool and a
@@ -136,9 +164,84 @@ typedef struct SyphtClientOptions SyphtClientOptions;
  */
 typedef struct SyphtError SyphtError;
 
+/**
+ * Settings of a results request: verbose form and server-side wait.
+ * Created with `sypht_results_options_new`, freed with
+ * `sypht_results_options_free`; one thread at a time. Calls only read it.
+ */
+typedef struct SyphtResultsOptions SyphtResultsOptions;
+
+/**
+ * Settings of one upload: products or field sets, workflow, tags, parent
+ * document, file name, and extra form fields for v2 uploads. Created with
+ * `sypht_upload_options_new`, freed with `sypht_upload_options_free`; one
+ * thread at a time. Upload calls only read it, so one options object can
+ * serve many uploads.
+ */
+typedef struct SyphtUploadOptions SyphtUploadOptions;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Fetches every annotation matching `filter_json` and returns them as a
+ * JSON array. `filter_json` is NULL (no filter) or JSON text of an object
+ * with any of the string keys "docId", "taskId", "userId",
+ * "specification", "fromDate", "toDate", "companyId". Pages are fetched
+ * until one is empty. Past `record_limit` records (0 means
+ * `SYPHT_DEFAULT_RECORD_LIMIT`) the call fails with
+ * `SYPHT_ERROR_LIMIT_EXCEEDED`, unless `allow_partial` is true: then it
+ * returns the first `record_limit` records. On success `*truncated_out`
+ * (when not NULL) is set to true if records were left out.
+ */
+char *sypht_list_annotations(SyphtClient *client,
+                             const char *filter_json,
+                             size_t record_limit,
+                             bool allow_partial,
+                             bool *truncated_out,
+                             SyphtError **error);
+
+/**
+ * Fetches every annotation of the `doc_ids_len` documents in `doc_ids`
+ * (at least one) and returns them as a JSON array. Paging, the record
+ * limit and `truncated_out` work as for `sypht_list_annotations`.
+ */
+char *sypht_search_annotations(SyphtClient *client,
+                               const char *const *doc_ids,
+                               size_t doc_ids_len,
+                               size_t record_limit,
+                               bool allow_partial,
+                               bool *truncated_out,
+                               SyphtError **error);
+
+/**
+ * Uploads human-checked values of the document `doc_id`. `fields_json` is
+ * JSON text of an array of `{"id": "<field name>", "type": "simple",
+ * "data": {"value": "<text>"}}`. `company_id` NULL uses the client's
+ * cached company id. Returns the server's response body as JSON text.
+ */
+char *sypht_upload_company_annotation(SyphtClient *client,
+                                      const char *doc_id,
+                                      const char *fields_json,
+                                      const char *company_id,
+                                      SyphtError **error);
+
+/**
+ * Returns a pointer to the first byte, valid until `sypht_bytes_free`.
+ * Returns NULL when `bytes` is NULL or contains no bytes.
+ */
+const uint8_t *sypht_bytes_data(const SyphtBytes *bytes);
+
+/**
+ * Returns the number of bytes, or 0 when `bytes` is NULL.
+ */
+size_t sypht_bytes_len(const SyphtBytes *bytes);
+
+/**
+ * Frees a `SyphtBytes`. NULL is ignored.
+ */
+void sypht_bytes_free(SyphtBytes *bytes);
 
 /**
  * Creates a client. With `client_id` and `client_secret` both NULL the
@@ -216,6 +319,94 @@ char *sypht_get_results(SyphtClient *client,
 char *sypht_get_results_verbose(SyphtClient *client,
                                 const char *file_id,
                                 SyphtError **error);
+
+/**
+ * Fetches one entity.
+ */
+char *sypht_get_entity(SyphtClient *client,
+                       const char *entity_type,
+                       const char *entity_id,
+                       const char *company_id,
+                       SyphtError **error);
+
+/**
+ * Creates or replaces one entity with `data_json`, JSON text of an object.
+ */
+char *sypht_set_entity(SyphtClient *client,
+                       const char *entity_type,
+                       const char *entity_id,
+                       const char *data_json,
+                       const char *company_id,
+                       SyphtError **error);
+
+/**
+ * Deletes one entity.
+ */
+char *sypht_delete_entity(SyphtClient *client,
+                          const char *entity_type,
+                          const char *entity_id,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Creates or replaces many entities. `entities_json` is JSON text of an
+ * array of `{"entity_id": "...", "data": {...}}`. They are sent
+ * `batch_size` per request (0 means `SYPHT_DEFAULT_ENTITY_BATCH_SIZE`),
+ * one batch after another; if a batch fails, later batches are not sent
+ * and the error message states how many entities were stored. Returns a
+ * JSON array with one response body per batch.
+ */
+char *sypht_set_entities(SyphtClient *client,
+                         const char *entity_type,
+                         const char *entities_json,
+                         size_t batch_size,
+                         const char *company_id,
+                         SyphtError **error);
+
+/**
+ * Fetches the `entity_ids_len` entities named in `entity_ids` in one
+ * request.
+ */
+char *sypht_get_entities(SyphtClient *client,
+                         const char *entity_type,
+                         const char *const *entity_ids,
+                         size_t entity_ids_len,
+                         const char *company_id,
+                         SyphtError **error);
+
+/**
+ * Fetches one page of entity ids: `page` is NULL for the first page and
+ * then the `next_page` of the previous page; `limit` caps the page size (0
+ * for the server's default). Returns `{"entities": [...], "next_page":
+ * "<token>" or null}`.
+ */
+char *sypht_list_entities(SyphtClient *client,
+                          const char *entity_type,
+                          const char *page,
+                          uint32_t limit,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Returns every entity id of a type as a JSON array, following the pages
+ * to the end.
+ */
+char *sypht_get_all_entity_ids(SyphtClient *client,
+                               const char *entity_type,
+                               const char *company_id,
+                               SyphtError **error);
+
+/**
+ * Searches entities of a type. `exact_json` and `fuzzy_json` are JSON
+ * text of objects mapping field names to values, or NULL; at least one is
+ * required.
+ */
+char *sypht_search_entities(SyphtClient *client,
+                            const char *entity_type,
+                            const char *exact_json,
+                            const char *fuzzy_json,
+                            const char *company_id,
+                            SyphtError **error);
 
 /**
  * Returns the error's code (`SYPHT_ERROR_*`), or `SYPHT_OK` (0) when
@@ -369,6 +560,15 @@ int32_t sypht_client_options_set_ignore_env(SyphtClientOptions *options,
                                             SyphtError **error);
 
 /**
+ * Sets the largest binary response body accepted, such as a page image or
+ * a downloaded document, in bytes (default 256 MiB). Returns `SYPHT_OK` or
+ * an error code.
+ */
+int32_t sypht_client_options_set_max_binary_response_bytes(SyphtClientOptions *options,
+                                                           uint64_t max_bytes,
+                                                           SyphtError **error);
+
+/**
  * Sets the longest wait for the next bytes of a response, in milliseconds
  * (default: only the request timeout applies). Returns `SYPHT_OK` or an
  * error code.
@@ -414,6 +614,468 @@ int32_t sypht_client_options_set_ca_pem(SyphtClientOptions *options,
 int32_t sypht_client_options_set_ca_file(SyphtClientOptions *options,
                                          const char *path,
                                          SyphtError **error);
+
+/**
+ * Sends an authenticated request to any API path and returns the response
+ * body as a string, for endpoints without a dedicated function. `method`
+ * is an HTTP method such as "GET"; `path` starts with '/' and may carry a
+ * query, with its parts already percent-encoded; `json_body` is JSON text
+ * sent as the body, or NULL for none. On success the HTTP status is
+ * stored in `*status_out` when it is not NULL. Non-2xx answers are errors
+ * (`SYPHT_ERROR_HTTP_STATUS`). Returns the body, owned by the caller and
+ * freed with `sypht_free_string` (an empty string for an empty body), or
+ * NULL on error; a body that is not UTF-8 or contains NUL gives
+ * `SYPHT_ERROR_DECODE`.
+ */
+char *sypht_request(SyphtClient *client,
+                    const char *method,
+                    const char *path,
+                    const char *json_body,
+                    uint16_t *status_out,
+                    SyphtError **error);
+
+/**
+ * Creates results options with the defaults (not verbose, no server-side
+ * wait). Returns NULL only on an internal error. Free it with
+ * `sypht_results_options_free`.
+ */
+SyphtResultsOptions *sypht_results_options_new(void);
+
+/**
+ * Frees results options. NULL is ignored.
+ */
+void sypht_results_options_free(SyphtResultsOptions *options);
+
+/**
+ * Asks for the verbose form of the results (`verbose=true`). Returns
+ * `SYPHT_OK` or an error code.
+ */
+int32_t sypht_results_options_set_verbose(SyphtResultsOptions *options,
+                                          bool verbose,
+                                          SyphtError **error);
+
+/**
+ * Sets how long the server may wait for pending work before responding, in
+ * milliseconds (sent as `timeout`); 0 sends no timeout. Returns `SYPHT_OK`
+ * or an error code.
+ */
+int32_t sypht_results_options_set_server_timeout_ms(SyphtResultsOptions *options,
+                                                    uint64_t timeout_ms,
+                                                    SyphtError **error);
+
+/**
+ * Sends one results request and returns the whole JSON response (fileId,
+ * status and, once FINALISED, results), whatever the status. `options`
+ * may be NULL for the defaults. Returns JSON text owned by the caller and
+ * freed with `sypht_free_string`, or NULL on error.
+ */
+char *sypht_fetch_results(SyphtClient *client,
+                          const char *file_id,
+                          const SyphtResultsOptions *options,
+                          SyphtError **error);
+
+/**
+ * Polls the results until FINALISED or until `deadline_ms` milliseconds
+ * have passed (0 means a single request), and returns the whole JSON
+ * response. `options` may be NULL. Returns JSON text freed with
+ * `sypht_free_string`, or NULL on error: `SYPHT_ERROR_NOT_FINALISED` when
+ * the deadline passed first (see `sypht_error_result_status`).
+ */
+char *sypht_wait_for_results(SyphtClient *client,
+                             const char *file_id,
+                             const SyphtResultsOptions *options,
+                             uint64_t deadline_ms,
+                             SyphtError **error);
+
+/**
+ * Fetches the image of page `page` (1-based) of a document. Returns the
+ * raw bytes (normally PNG) in a `SyphtBytes` owned by the caller and freed
+ * with `sypht_bytes_free`, or NULL on error.
+ */
+SyphtBytes *sypht_fetch_page_image(SyphtClient *client,
+                                   const char *file_id,
+                                   uint32_t page,
+                                   SyphtError **error);
+
+/**
+ * Fetches a document's metadata as JSON text, freed with
+ * `sypht_free_string`, or NULL on error.
+ */
+char *sypht_get_file_metadata(SyphtClient *client,
+                              const char *file_id,
+                              SyphtError **error);
+
+/**
+ * Downloads the original bytes of a document, up to the binary size
+ * limit. Returns a `SyphtBytes` owned by the caller and freed with
+ * `sypht_bytes_free`, or NULL on error (`SYPHT_ERROR_TOO_LARGE` past the
+ * limit).
+ */
+SyphtBytes *sypht_download_file(SyphtClient *client,
+                                const char *file_id,
+                                SyphtError **error);
+
+/**
+ * Creates or updates a task specification from `specification_json`, JSON
+ * text of an object.
+ */
+char *sypht_create_specification(SyphtClient *client,
+                                 const char *specification_json,
+                                 SyphtError **error);
+
+/**
+ * Creates a human-review task on `doc_id` following `specification`,
+ * annotated by `replication` reviewers (at least 1). `priority` points to
+ * the priority, or is NULL for the server's default.
+ */
+char *sypht_create_task(SyphtClient *client,
+                        const char *doc_id,
+                        const char *specification,
+                        uint32_t replication,
+                        const int32_t *priority,
+                        const char *company_id,
+                        SyphtError **error);
+
+/**
+ * Fetches the validation rules `rules_id`.
+ */
+char *sypht_get_validation_rules(SyphtClient *client,
+                                 const char *rules_id,
+                                 const char *company_id,
+                                 SyphtError **error);
+
+/**
+ * Stores `rules_json` (any JSON text) as the validation rules `rules_id`,
+ * with the `schema` flag that the official Python client sets to true by
+ * default.
+ */
+char *sypht_set_validation_rules(SyphtClient *client,
+                                 const char *rules_id,
+                                 const char *rules_json,
+                                 bool schema,
+                                 const char *company_id,
+                                 SyphtError **error);
+
+/**
+ * Deletes the validation rules `rules_id`.
+ */
+char *sypht_delete_validation_rules(SyphtClient *client,
+                                    const char *rules_id,
+                                    const char *company_id,
+                                    SyphtError **error);
+
+/**
+ * Fetches the workflow data stored under `data_key`. The API has no call
+ * to delete workflow data.
+ */
+char *sypht_get_workflow_data(SyphtClient *client,
+                              const char *data_key,
+                              const char *company_id,
+                              SyphtError **error);
+
+/**
+ * Stores `data_json` (any JSON text) under `data_key`.
+ */
+char *sypht_set_workflow_data(SyphtClient *client,
+                              const char *data_key,
+                              const char *data_json,
+                              const char *company_id,
+                              SyphtError **error);
+
+/**
+ * Creates a tag named `name`; `description` may be NULL.
+ */
+char *sypht_create_tag(SyphtClient *client,
+                       const char *name,
+                       const char *description,
+                       const char *company_id,
+                       SyphtError **error);
+
+/**
+ * Fetches a tag.
+ */
+char *sypht_get_tag(SyphtClient *client,
+                    const char *tag,
+                    const char *company_id,
+                    SyphtError **error);
+
+/**
+ * Deletes a tag.
+ */
+char *sypht_delete_tag(SyphtClient *client,
+                       const char *tag,
+                       const char *company_id,
+                       SyphtError **error);
+
+/**
+ * Lists the documents carrying `tag`.
+ */
+char *sypht_get_tag_files(SyphtClient *client,
+                          const char *tag,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Replaces the documents carrying `tag` with the `file_ids_len` ids in
+ * `file_ids`.
+ */
+char *sypht_set_tag_files(SyphtClient *client,
+                          const char *tag,
+                          const char *const *file_ids,
+                          size_t file_ids_len,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Adds the documents in `file_ids` to `tag`, keeping those already tagged.
+ */
+char *sypht_add_tag_files(SyphtClient *client,
+                          const char *tag,
+                          const char *const *file_ids,
+                          size_t file_ids_len,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Removes `tag` from the document `file_id`.
+ */
+char *sypht_remove_tag_file(SyphtClient *client,
+                            const char *tag,
+                            const char *file_id,
+                            const char *company_id,
+                            SyphtError **error);
+
+/**
+ * Lists the tags on the document `file_id`.
+ */
+char *sypht_get_file_tags(SyphtClient *client,
+                          const char *file_id,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Replaces the tags on the document `file_id` with the `tags_len` names in
+ * `tags`.
+ */
+char *sypht_set_file_tags(SyphtClient *client,
+                          const char *file_id,
+                          const char *const *tags,
+                          size_t tags_len,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Adds the names in `tags` to the document `file_id`, keeping its other
+ * tags.
+ */
+char *sypht_add_file_tags(SyphtClient *client,
+                          const char *file_id,
+                          const char *const *tags,
+                          size_t tags_len,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Adds the tags in `add` and removes those in `remove` on each task in
+ * `task_ids` (which must not be empty).
+ */
+char *sypht_update_task_tags(SyphtClient *client,
+                             const char *const *task_ids,
+                             size_t task_ids_len,
+                             const char *const *add,
+                             size_t add_len,
+                             const char *const *remove,
+                             size_t remove_len,
+                             const char *company_id,
+                             SyphtError **error);
+
+/**
+ * Lists the tags on the task `task_id`.
+ */
+char *sypht_get_task_tags(SyphtClient *client,
+                          const char *task_id,
+                          const char *company_id,
+                          SyphtError **error);
+
+/**
+ * Creates an empty upload options object. Returns NULL only on an
+ * internal error. Free it with `sypht_upload_options_free`.
+ */
+SyphtUploadOptions *sypht_upload_options_new(void);
+
+/**
+ * Frees an upload options object. NULL is ignored.
+ */
+void sypht_upload_options_free(SyphtUploadOptions *options);
+
+/**
+ * Adds a product id such as "invoices:2" (sent as `products`). Products
+ * and field sets are mutually exclusive. Returns `SYPHT_OK` or an error
+ * code.
+ */
+int32_t sypht_upload_options_add_product(SyphtUploadOptions *options,
+                                         const char *product,
+                                         SyphtError **error);
+
+/**
+ * Adds a field set id such as "sypht.invoice" (sent as `fieldSets`).
+ * Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_upload_options_add_field_set(SyphtUploadOptions *options,
+                                           const char *field_set,
+                                           SyphtError **error);
+
+/**
+ * Sets the v1 workflow to run, such as "validate" or "split"; NULL clears
+ * it. Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_upload_options_set_workflow_id(SyphtUploadOptions *options,
+                                             const char *workflow_id,
+                                             SyphtError **error);
+
+/**
+ * Sets the workflow options, JSON text of an object; NULL clears them.
+ * Returns `SYPHT_OK` or an error code (`SYPHT_ERROR_INVALID_ARGUMENT` for
+ * text that is not a JSON object).
+ */
+int32_t sypht_upload_options_set_workflow_options_json(SyphtUploadOptions *options,
+                                                       const char *json,
+                                                       SyphtError **error);
+
+/**
+ * Adds a tag to attach to the document. Returns `SYPHT_OK` or an error
+ * code.
+ */
+int32_t sypht_upload_options_add_tag(SyphtUploadOptions *options,
+                                     const char *tag,
+                                     SyphtError **error);
+
+/**
+ * Sets the parent document the upload is linked to; NULL clears it.
+ * Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_upload_options_set_parent_doc_id(SyphtUploadOptions *options,
+                                               const char *parent_doc_id,
+                                               SyphtError **error);
+
+/**
+ * Sets the file name sent to the server, overriding the path's base name
+ * or the name passed with the bytes; NULL clears it. Returns `SYPHT_OK` or
+ * an error code.
+ */
+int32_t sypht_upload_options_set_file_name(SyphtUploadOptions *options,
+                                           const char *file_name,
+                                           SyphtError **error);
+
+/**
+ * Adds an extra plain form field sent before the file by v2 uploads, such
+ * as ("splitState", "created_by_split"). v1 and JSON uploads reject
+ * options with form fields. Returns `SYPHT_OK` or an error code.
+ */
+int32_t sypht_upload_options_add_form_field(SyphtUploadOptions *options,
+                                            const char *name,
+                                            const char *value,
+                                            SyphtError **error);
+
+/**
+ * Uploads the file at `path` (streamed from disk) with `options` (not
+ * consumed) and starts processing it. Returns the new fileId, owned by
+ * the caller and freed with `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_with_options(SyphtClient *client,
+                                const char *path,
+                                const SyphtUploadOptions *options,
+                                SyphtError **error);
+
+/**
+ * Uploads `data_len` bytes at `data` as a document named `file_name`
+ * (unless the options set a file name) and starts processing it. NULL
+ * `data` with length 0 uploads an empty document. Returns the new fileId,
+ * freed with `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_bytes_with_options(SyphtClient *client,
+                                      const uint8_t *data,
+                                      size_t data_len,
+                                      const char *file_name,
+                                      const SyphtUploadOptions *options,
+                                      SyphtError **error);
+
+/**
+ * Uploads `data_len` bytes at `data` base64-encoded in a JSON body
+ * (`POST /fileupload/json`), with the same options as
+ * `sypht_upload_bytes_with_options`. Returns the new fileId, freed with
+ * `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_json(SyphtClient *client,
+                        const uint8_t *data,
+                        size_t data_len,
+                        const char *file_name,
+                        const SyphtUploadOptions *options,
+                        SyphtError **error);
+
+/**
+ * Uploads the file at `path` (streamed from disk) with the v2 upload,
+ * which stores it without processing; start processing with
+ * `sypht_create_workflow_job`. `options` may be NULL; otherwise only its
+ * file name and form fields may be set. Returns the new fileId, freed
+ * with `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_v2(SyphtClient *client,
+                      const char *path,
+                      const SyphtUploadOptions *options,
+                      SyphtError **error);
+
+/**
+ * Uploads `data_len` bytes at `data` named `file_name` with the v2 upload.
+ * `options` works as for `sypht_upload_v2`. Returns the new fileId, freed
+ * with `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_v2_bytes(SyphtClient *client,
+                            const uint8_t *data,
+                            size_t data_len,
+                            const char *file_name,
+                            const SyphtUploadOptions *options,
+                            SyphtError **error);
+
+/**
+ * Queues a run of `workflow_id` (such as "sypht.extract") with `inputs_json`,
+ * JSON text of an object such as
+ * `{"file_id": "...", "product_ids": ["invoices:2"]}`. `step_id` may be
+ * NULL (sent as null). Returns the job envelope `{"job": {...},
+ * "message_id": ...}` as JSON text.
+ */
+char *sypht_create_workflow_job(SyphtClient *client,
+                                const char *workflow_id,
+                                const char *inputs_json,
+                                const char *step_id,
+                                SyphtError **error);
+
+/**
+ * Runs `workflow_id` synchronously with `inputs_json` (as for
+ * `sypht_create_workflow_job`) and returns its output as JSON text.
+ */
+char *sypht_invoke_workflow(SyphtClient *client,
+                            const char *workflow_id,
+                            const char *inputs_json,
+                            const char *step_id,
+                            SyphtError **error);
+
+/**
+ * Looks up the company owning `client_id`, or this client's own id when
+ * NULL, and returns the company record (at least `{"id": "..."}`) as JSON
+ * text. Always sends a request.
+ */
+char *sypht_get_company(SyphtClient *client,
+                        const char *client_id,
+                        SyphtError **error);
+
+/**
+ * Returns this client's company id (plain text, not JSON), looked up on
+ * first use and cached for the life of the client. Functions taking a
+ * `company_id` use this id when given NULL.
+ */
+char *sypht_company_id(SyphtClient *client,
+                       SyphtError **error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -4,7 +4,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -137,6 +137,8 @@ pub(crate) struct Inner {
     tokens: TokenCache,
     /// The Basic credential value, kept only to redact it from errors.
     basic_value: Secret,
+    /// The caller's company id, looked up once by client id.
+    pub(crate) company_id: OnceLock<String>,
 }
 
 impl fmt::Debug for Client {
@@ -187,7 +189,8 @@ impl Client {
         use base64::Engine;
         let basic_value = Secret::new(base64::engine::general_purpose::STANDARD.encode(basic.as_bytes()));
         crate::config::wipe(&mut basic);
-        Client { inner: Arc::new(Inner { config, agents, tokens: TokenCache::new(), basic_value }) }
+        let company_id = OnceLock::new();
+        Client { inner: Arc::new(Inner { config, agents, tokens: TokenCache::new(), basic_value, company_id }) }
     }
 
     /// The API base URL in use (no trailing slash).
@@ -378,36 +381,8 @@ impl Client {
     /// Uploads the file at `path` (streamed from disk) and returns its
     /// `fileId`. The multipart file name is the path's base name.
     pub fn upload_file(&self, path: impl AsRef<Path>, options: &UploadOptions) -> Result<String> {
-        let path = path.as_ref();
-        let shown = path.display().to_string();
-        let open = || -> Result<(File, u64)> {
-            let file = File::open(path).map_err(|e| {
-                Error::new(ErrorKind::Io, format!("cannot open {shown:?} for upload: {e}"))
-            })?;
-            let meta = file
-                .metadata()
-                .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read the size of {shown:?}: {e}")))?;
-            if !meta.is_file() {
-                return Err(Error::new(ErrorKind::Io, format!("{shown:?} is not a regular file")));
-            }
-            Ok((file, meta.len()))
-        };
-        // Open once up front so a missing file fails before any network call.
-        let mut first = Some(open()?);
-        let file_name = match &options.file_name {
-            Some(name) => name.clone(),
-            None => path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .ok_or_else(|| Error::invalid_argument(format!("path {shown:?} has no file name")))?,
-        };
-        self.upload_stream(&file_name, options, &mut || {
-            let (file, len) = match first.take() {
-                Some(opened) => opened,
-                None => open()?,
-            };
-            Ok((Box::new(file) as Box<dyn Read>, len))
-        })
+        let (file_name, mut open) = open_upload_file(path.as_ref(), options.file_name.as_deref())?;
+        self.upload_stream(&file_name, options, &mut open)
     }
 
     /// Uploads a document held in memory under `file_name` and returns its
@@ -423,21 +398,44 @@ impl Client {
         options: &UploadOptions,
         open: &mut dyn FnMut() -> Result<(Box<dyn Read + 'a>, u64)>,
     ) -> Result<String> {
-        if file_name.is_empty() {
+        let fields = upload_fields(options)?;
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let part = FilePart { field: "fileToUpload", file_name, progress: options.progress.clone() };
+        let response = self.send_multipart("/fileupload", &fields, part, open)?;
+        let json = parse_json(&response.body, "POST", "/fileupload")?;
+        match json.get("fileId") {
+            Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+            _ => Err(Error::decode(format!(
+                "POST /fileupload answered HTTP {} without a fileId: {}",
+                response.status,
+                http::server_message(&response.body)
+            ))),
+        }
+    }
+
+    /// POSTs a streamed `multipart/form-data` body to `path`: the text
+    /// `fields` in order, then the file part, whose bytes come from `open`
+    /// (called once per attempt).
+    pub(crate) fn send_multipart<'a>(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        part: FilePart<'_>,
+        open: &mut dyn FnMut() -> Result<(Box<dyn Read + 'a>, u64)>,
+    ) -> Result<RawResponse> {
+        if part.file_name.is_empty() {
             return Err(Error::invalid_argument("the upload's file name is empty"));
         }
-        let fields = upload_fields(options)?;
-        let content_type = content_type_for(file_name);
-        let progress = options.progress.clone();
+        let content_type = content_type_for(part.file_name);
         let mut make_body = || -> Result<RequestBody<'a>> {
             let mut builder = MultipartBuilder::new();
-            for (name, value) in &fields {
+            for (name, value) in fields {
                 builder.text(name, value);
             }
-            let body = builder.file("fileToUpload", file_name, content_type);
+            let body = builder.file(part.field, part.file_name, content_type);
             let (file, len) = open()?;
             let total = body.length(len);
-            let reader: Box<dyn Read + 'a> = match &progress {
+            let reader: Box<dyn Read + 'a> = match &part.progress {
                 Some(callback) => Box::new(ProgressReader {
                     inner: body.reader(file, len),
                     sent: 0,
@@ -449,16 +447,7 @@ impl Client {
             Ok(RequestBody::Stream { reader, length: total, content_type: body.content_type })
         };
         let limit = self.inner.config.max_response_bytes;
-        let response = self.send_authenticated("POST", "/fileupload", "application/json", &mut make_body, None, limit)?;
-        let json = parse_json(&response.body, "POST", "/fileupload")?;
-        match json.get("fileId") {
-            Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-            _ => Err(Error::decode(format!(
-                "POST /fileupload answered HTTP {} without a fileId: {}",
-                response.status,
-                http::server_message(&response.body)
-            ))),
-        }
+        self.send_authenticated("POST", path, "application/json", &mut make_body, None, limit)
     }
 
     /// Fetches the results once, whatever their status.
@@ -558,6 +547,54 @@ impl ClientBuilder {
     }
 }
 
+/// The file part of a multipart upload.
+pub(crate) struct FilePart<'n> {
+    /// The form field name, such as `fileToUpload` or `file`.
+    pub(crate) field: &'static str,
+    /// The file name sent in the part's `Content-Disposition`.
+    pub(crate) file_name: &'n str,
+    pub(crate) progress: Option<ProgressFn>,
+}
+
+/// A source that reopens an upload's file on each attempt.
+pub(crate) type FileOpener = Box<dyn FnMut() -> Result<(Box<dyn Read>, u64)>>;
+
+/// Opens the file at `path` for a streamed upload and returns the file
+/// name to send (`name_override`, or else the path's base name) and an
+/// opener for each attempt. The file is opened once here, so a missing
+/// file fails before any network call.
+pub(crate) fn open_upload_file(path: &Path, name_override: Option<&str>) -> Result<(String, FileOpener)> {
+    let shown = path.display().to_string();
+    let owned = path.to_path_buf();
+    let open = move || -> Result<(File, u64)> {
+        let file = File::open(&owned)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {shown:?} for upload: {e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read the size of {shown:?}: {e}")))?;
+        if !meta.is_file() {
+            return Err(Error::new(ErrorKind::Io, format!("{shown:?} is not a regular file")));
+        }
+        Ok((file, meta.len()))
+    };
+    let mut first = Some(open()?);
+    let file_name = match name_override {
+        Some(name) => name.to_string(),
+        None => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::invalid_argument(format!("path {:?} has no file name", path.display())))?,
+    };
+    let opener: FileOpener = Box::new(move || {
+        let (file, len) = match first.take() {
+            Some(opened) => opened,
+            None => open()?,
+        };
+        Ok((Box::new(file) as Box<dyn Read>, len))
+    });
+    Ok((file_name, opener))
+}
+
 fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
     response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
@@ -583,7 +620,7 @@ pub(crate) fn parse_json(body: &[u8], method: &str, path: &str) -> Result<Value>
 }
 
 /// The text fields of an upload, in the order they are sent.
-fn upload_fields(options: &UploadOptions) -> Result<Vec<(&'static str, String)>> {
+pub(crate) fn upload_fields(options: &UploadOptions) -> Result<Vec<(&'static str, String)>> {
     let mut fields = Vec::new();
     let json_list = |items: &[String], what: &str| -> Result<String> {
         for item in items {

@@ -32,6 +32,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(180);
 pub const DEFAULT_RESULTS_DEADLINE: Duration = Duration::from_secs(300);
 /// Default limit on a JSON response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default limit on a binary response body (page images, downloads).
+pub const DEFAULT_MAX_BINARY_RESPONSE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Which OAuth2 client-credentials flow to use against the token endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,6 +223,7 @@ pub(crate) struct Config {
     pub(crate) results_deadline: Duration,
     pub(crate) user_agent: String,
     pub(crate) max_response_bytes: u64,
+    pub(crate) max_binary_response_bytes: u64,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) call_deadline: Option<Duration>,
     pub(crate) retry: RetryPolicy,
@@ -271,6 +274,7 @@ pub struct ClientBuilder {
     results_deadline: Option<Duration>,
     user_agent: Option<String>,
     max_response_bytes: Option<u64>,
+    max_binary_response_bytes: Option<u64>,
     read_timeout: Option<Duration>,
     call_deadline: Option<Duration>,
     retry: Option<RetryPolicy>,
@@ -367,6 +371,13 @@ impl ClientBuilder {
     /// Sets the largest JSON response body accepted (default 64 MiB).
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Sets the largest binary response body accepted, such as a page
+    /// image or a downloaded document (default 256 MiB).
+    pub fn max_binary_response_bytes(mut self, limit: u64) -> Self {
+        self.max_binary_response_bytes = Some(limit);
         self
     }
 
@@ -540,6 +551,9 @@ impl ClientBuilder {
             results_deadline: self.results_deadline.unwrap_or(DEFAULT_RESULTS_DEADLINE),
             user_agent,
             max_response_bytes: self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            max_binary_response_bytes: self
+                .max_binary_response_bytes
+                .unwrap_or(DEFAULT_MAX_BINARY_RESPONSE_BYTES),
             read_timeout: self.read_timeout,
             call_deadline: self.call_deadline,
             retry: self.retry.unwrap_or_default(),

@@ -38,6 +38,8 @@ pub enum ErrorKind {
     Internal,
     /// A response body was larger than the configured limit.
     TooLarge,
+    /// A paged listing had more records than the caller's record limit.
+    LimitExceeded,
 }
 
 impl ErrorKind {
@@ -56,6 +58,7 @@ impl ErrorKind {
             ErrorKind::NotFinalised => 10,
             ErrorKind::Internal => 11,
             ErrorKind::TooLarge => 12,
+            ErrorKind::LimitExceeded => 13,
         }
     }
 
@@ -74,6 +77,7 @@ impl ErrorKind {
             ErrorKind::NotFinalised => "not finalised",
             ErrorKind::Internal => "internal error",
             ErrorKind::TooLarge => "response too large",
+            ErrorKind::LimitExceeded => "record limit exceeded",
         }
     }
 }
@@ -110,6 +114,12 @@ impl Error {
 
     pub(crate) fn with_result_status(mut self, status: impl Into<String>) -> Error {
         self.result_status = Some(status.into());
+        self
+    }
+
+    /// Appends `context` to the message, keeping the kind and statuses.
+    pub(crate) fn with_context(mut self, context: &str) -> Error {
+        self.message.push_str(context);
         self
     }
 

@@ -9,6 +9,7 @@
 //! # Ok::<(), sypht::Error>(())
 //! ```
 
+mod api;
 mod auth;
 mod client;
 mod config;
@@ -20,6 +21,10 @@ mod retry;
 
 pub mod ffi;
 
+pub use api::{
+    AnnotationField, AnnotationFilter, AnnotationList, AnnotationValue, BulkEntity, Company, EntityPage, NewTask, PagingOptions,
+    UploadV2Options, UploadedFile, WorkflowJob, WorkflowJobEnvelope, DEFAULT_ENTITY_BATCH_SIZE, DEFAULT_RECORD_LIMIT,
+};
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
     AuthFlow, ClientBuilder, RetryPolicy, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,

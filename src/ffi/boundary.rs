@@ -124,5 +124,34 @@ pub(crate) fn arg_bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'
 pub(crate) fn into_c_string(value: String) -> Result<*mut c_char> {
     CString::new(value)
         .map(CString::into_raw)
-        .map_err(|_| Error::decode("the server's answer contains a NUL character and cannot be returned as a C string"))
+        .map_err(|_| Error::decode("the server's response contains a NUL character and cannot be returned as a C string"))
+}
+
+/// Parses a required JSON text argument. Text that is not JSON gives
+/// `SYPHT_ERROR_INVALID_ARGUMENT` naming the argument and the position.
+pub(crate) fn arg_json(ptr: *const c_char, name: &str) -> Result<serde_json::Value> {
+    let text = arg_str(ptr, name)?;
+    serde_json::from_str(text).map_err(|e| Error::invalid_argument(format!("argument `{name}` is not valid JSON: {e}")))
+}
+
+/// Parses an optional JSON text argument: NULL gives `None`.
+pub(crate) fn arg_opt_json(ptr: *const c_char, name: &str) -> Result<Option<serde_json::Value>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        arg_json(ptr, name).map(Some)
+    }
+}
+
+/// Hands a JSON value to C as text the caller frees with
+/// `sypht_free_string`. serde_json escapes NUL as `\u0000`, so the text never
+/// contains an interior NUL.
+pub(crate) fn json_out(value: &impl serde::Serialize) -> Result<*mut c_char> {
+    let text = serde_json::to_string(value).map_err(|e| Error::internal(format!("cannot serialise JSON: {e}")))?;
+    into_c_string(text)
+}
+
+/// Borrows each string of `items` as `&str`, for Rust calls taking `&[&str]`.
+pub(crate) fn as_strs(items: &[String]) -> Vec<&str> {
+    items.iter().map(String::as_str).collect()
 }

@@ -86,6 +86,7 @@ pub extern "C" fn sypht_error_code_name(code: i32) -> *const c_char {
         10 => c"not finalised",
         11 => c"internal error",
         12 => c"response too large",
+        13 => c"record limit exceeded",
         _ => c"unknown error code",
     };
     name.as_ptr()

@@ -11,6 +11,11 @@
 //!   UTF-8 give `SYPHT_ERROR_INVALID_UTF8`.
 //! - Strings returned are NUL-terminated UTF-8, owned by the caller, and
 //!   freed only with `sypht_free_string`.
+//! - Binary bodies (page images, downloads) are returned as a `SyphtBytes`,
+//!   read with `sypht_bytes_data` and `sypht_bytes_len` and freed with
+//!   `sypht_bytes_free`. They may contain NUL bytes.
+//! - JSON request bodies go in as JSON text, and JSON responses come back
+//!   as JSON text freed with `sypht_free_string`.
 //! - Every free function accepts NULL.
 //! - No panic crosses the boundary: a caught panic becomes
 //!   `SYPHT_ERROR_INTERNAL`.
@@ -20,14 +25,32 @@
 // C callers.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod annotations;
 mod boundary;
+mod bytes;
 mod client;
+mod entities;
 mod error;
 mod options;
+mod request;
+mod results;
+mod rules;
+mod tags;
+mod upload;
+mod workflows;
 
+pub use annotations::*;
+pub use bytes::*;
 pub use client::*;
+pub use entities::*;
 pub use error::*;
 pub use options::*;
+pub use request::*;
+pub use results::*;
+pub use rules::*;
+pub use tags::*;
+pub use upload::*;
+pub use workflows::*;
 
 /// Success.
 pub const SYPHT_OK: i32 = 0;
@@ -57,6 +80,9 @@ pub const SYPHT_ERROR_NOT_FINALISED: i32 = 10;
 pub const SYPHT_ERROR_INTERNAL: i32 = 11;
 /// A response body exceeded the configured size limit.
 pub const SYPHT_ERROR_TOO_LARGE: i32 = 12;
+/// A paged listing had more records than the record limit; raise the
+/// limit or ask for partial results.
+pub const SYPHT_ERROR_LIMIT_EXCEEDED: i32 = 13;
 
 /// Auth flow chosen from the token URL (`/oauth2/` or `/oauth/`).
 pub const SYPHT_AUTH_FLOW_AUTO: i32 = 0;
@@ -83,5 +109,12 @@ mod tests {
         assert_eq!(super::SYPHT_ERROR_NOT_FINALISED, ErrorKind::NotFinalised.code());
         assert_eq!(super::SYPHT_ERROR_INTERNAL, ErrorKind::Internal.code());
         assert_eq!(super::SYPHT_ERROR_TOO_LARGE, ErrorKind::TooLarge.code());
+        assert_eq!(super::SYPHT_ERROR_LIMIT_EXCEEDED, ErrorKind::LimitExceeded.code());
+    }
+
+    #[test]
+    fn default_constants_match_rust_defaults() {
+        assert_eq!(super::SYPHT_DEFAULT_RECORD_LIMIT, crate::DEFAULT_RECORD_LIMIT);
+        assert_eq!(super::SYPHT_DEFAULT_ENTITY_BATCH_SIZE, crate::DEFAULT_ENTITY_BATCH_SIZE);
     }
 }

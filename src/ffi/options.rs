@@ -221,6 +221,23 @@ pub extern "C" fn sypht_client_options_set_ignore_env(
     })
 }
 
+/// Sets the largest binary response body accepted, such as a page image or
+/// a downloaded document, in bytes (default 256 MiB). Returns `SYPHT_OK` or
+/// an error code.
+#[no_mangle]
+pub extern "C" fn sypht_client_options_set_max_binary_response_bytes(
+    options: *mut SyphtClientOptions,
+    max_bytes: u64,
+    error: *mut *mut SyphtError,
+) -> i32 {
+    guard_code("sypht_client_options_set_max_binary_response_bytes", error, || {
+        if max_bytes == 0 {
+            return Err(Error::invalid_argument("max_bytes must be greater than 0"));
+        }
+        with_options(options, |b| Ok(b.max_binary_response_bytes(max_bytes)))
+    })
+}
+
 /// Sets the longest wait for the next bytes of a response, in milliseconds
 /// (default: only the request timeout applies). Returns `SYPHT_OK` or an
 /// error code.
