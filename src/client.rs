@@ -217,13 +217,19 @@ impl Client {
         self.token().map(|_| ())
     }
 
-    fn redact(&self, err: Error, token: Option<&Secret>) -> Error {
+    /// The client secret, the Basic credential and `token`, which no error
+    /// message may contain.
+    fn secrets<'a>(&'a self, token: Option<&'a Secret>) -> Vec<&'a str> {
         let config = &self.inner.config;
         let mut secrets = vec![config.credentials.client_secret.expose(), self.inner.basic_value.expose()];
         if let Some(token) = token {
             secrets.push(token.expose());
         }
-        err.redact(&secrets)
+        secrets
+    }
+
+    fn redact(&self, err: Error, token: Option<&Secret>) -> Error {
+        err.redact(&self.secrets(token))
     }
 
     /// Sends an authenticated request to `path` (which starts with `/` and
@@ -280,8 +286,9 @@ impl Client {
             };
             let status = response.status().as_u16();
             let retry_after = header(&response, "retry-after").and_then(|v| retry::parse_retry_after(&v));
-            let location = header(&response, "location");
-            let body = match http::read_body(response, body_limit, &url) {
+            let location = header(&response, "location")
+                .map(|l| crate::error::redact(&l, &self.secrets(Some(&token))));
+            let mut body = match http::read_body(response, body_limit, &url) {
                 Ok(body) => body,
                 Err(err) => {
                     if err.kind() == ErrorKind::Network && idempotent && attempts.wait_for_retry(None) {
@@ -291,6 +298,9 @@ impl Client {
                     return Err(self.redact(err, Some(&token)));
                 }
             };
+            // Callers build error messages from the body, even of a 2xx
+            // answer, so a hostile echo of our credentials is removed here.
+            http::scrub_secrets(&mut body, &self.secrets(Some(&token)));
             if status == 401 {
                 self.inner.tokens.invalidate(&token);
                 if !retried_after_401 {

@@ -286,6 +286,33 @@ pub(crate) fn read_body(response: Response<Body>, limit: u64, url: &str) -> Resu
         .map_err(|e| transport_error(e, url))
 }
 
+/// Secrets shorter than this are not scrubbed from response bodies, so that
+/// a short value cannot match ordinary bytes of a document.
+const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
+
+/// Replaces every occurrence of each secret in a response body with
+/// `[redacted]`. A server that echoes the Authorization header or the
+/// request body would otherwise put credentials into error messages built
+/// from the body, and doing this on the raw bytes, before messages are
+/// cut to length, also catches an echo that straddles the cut.
+pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
+    for secret in secrets {
+        let secret = secret.as_bytes();
+        if secret.len() < MIN_SCRUBBED_SECRET_BYTES || !body.windows(secret.len()).any(|w| w == secret) {
+            continue;
+        }
+        let mut scrubbed = Vec::with_capacity(body.len());
+        let mut rest = body.as_slice();
+        while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+            scrubbed.extend_from_slice(&rest[..at]);
+            scrubbed.extend_from_slice(b"[redacted]");
+            rest = &rest[at + secret.len()..];
+        }
+        scrubbed.extend_from_slice(rest);
+        *body = scrubbed;
+    }
+}
+
 /// Builds the error for a non-2xx answer: the status, the request, and the
 /// server's message (from a JSON `message`, `error_description` or `error`
 /// field, or else the raw body), sanitised and cut to a readable length.
@@ -324,6 +351,16 @@ pub(crate) fn server_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_replaces_every_echo() {
+        let mut body = b"a tok-12345678 b tok-12345678".to_vec();
+        scrub_secrets(&mut body, &["tok-12345678", "short", ""]);
+        assert_eq!(body, b"a [redacted] b [redacted]");
+        let mut short = b"short".to_vec();
+        scrub_secrets(&mut short, &["short"]);
+        assert_eq!(short, b"short");
+    }
 
     #[test]
     fn no_proxy_entries_match_domains() {
