@@ -22,10 +22,14 @@
 
 mod boundary;
 mod client;
+#[cfg(feature = "test-panic")]
+mod debug;
 mod error;
 mod options;
 
 pub use client::*;
+#[cfg(feature = "test-panic")]
+pub use debug::*;
 pub use error::*;
 pub use options::*;
 
