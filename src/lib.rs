@@ -19,6 +19,9 @@ mod multipart;
 mod retry;
 
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
