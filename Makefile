@@ -48,8 +48,8 @@ lib:
 emulator:
 	$(CARGO) build --release -p sypht-emulator --bin sypht-emulator
 
-# Both programs are relinked on every run: the library's timestamp is not
-# a reliable signal because Cargo may rebuild it without changing it.
+# Both programs are relinked on every run, because `lib` is phony and make
+# cannot tell whether Cargo rebuilt the library.
 examples: lib
 	mkdir -p $(BUILD_DIR)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) $(EXAMPLE_SOURCE) \

@@ -13,6 +13,10 @@ const MEMORY_SPOOL_BYTES: usize = 4 * 1024 * 1024;
 /// first 1024 bytes, as Acrobat tolerates.
 const SNIFF_BYTES: usize = 1024;
 const MAX_TEXT_LINES: usize = 10_000;
+/// Text is collected from this many leading bytes only, so that huge
+/// uploads are not slowed by the byte-level lexer. Page counting covers the
+/// whole document.
+const TEXT_SCAN_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_STRING_BYTES: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,6 +260,7 @@ pub struct PdfScanner {
     object_filtered: bool,
     last_name: Vec<u8>,
     skip_stream_progress: Option<usize>,
+    text_bytes_scanned: u64,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -301,11 +306,31 @@ fn is_regular(b: u8) -> bool {
 
 impl PdfScanner {
     pub fn feed(&mut self, chunk: &[u8]) {
-        for &b in chunk {
-            self.count_pages(b);
-            if self.lines.len() < MAX_TEXT_LINES {
-                self.lex(b);
+        self.count_pages_in(chunk);
+        let text_budget = TEXT_SCAN_BYTES.saturating_sub(self.text_bytes_scanned);
+        let text_part = &chunk[..chunk.len().min(text_budget as usize)];
+        self.text_bytes_scanned += text_part.len() as u64;
+        for &b in text_part {
+            if self.lines.len() >= MAX_TEXT_LINES {
+                break;
             }
+            self.lex(b);
+        }
+    }
+
+    /// Runs the page matcher over a chunk, jumping between `/` bytes
+    /// while no match is in progress.
+    fn count_pages_in(&mut self, chunk: &[u8]) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if matches!(self.page_match, PageMatch::Idle) {
+                match memchr::memchr(b'/', &chunk[i..]) {
+                    Some(at) => i += at,
+                    None => return,
+                }
+            }
+            self.count_pages(chunk[i]);
+            i += 1;
         }
     }
 

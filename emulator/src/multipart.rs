@@ -56,6 +56,8 @@ pub fn boundary_from_content_type(content_type: &str) -> Option<String> {
 pub struct MultipartReader<R: Read> {
     inner: R,
     buf: Vec<u8>,
+    /// Reused read target, so each read costs a copy rather than zeroing.
+    scratch: Vec<u8>,
     start: usize,
     /// `\r\n--boundary`; the first delimiter has no leading CRLF, which
     /// `new` handles by pretending the body starts with one.
@@ -71,6 +73,7 @@ impl<R: Read> MultipartReader<R> {
         MultipartReader {
             inner,
             buf: b"\r\n".to_vec(),
+            scratch: vec![0; READ_CHUNK],
             start: 0,
             delimiter: format!("\r\n--{boundary}").into_bytes(),
             eof: false,
@@ -92,10 +95,8 @@ impl<R: Read> MultipartReader<R> {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let old_len = self.buf.len();
-        self.buf.resize(old_len + READ_CHUNK, 0);
-        let n = self.inner.read(&mut self.buf[old_len..])?;
-        self.buf.truncate(old_len + n);
+        let n = self.inner.read(&mut self.scratch)?;
+        self.buf.extend_from_slice(&self.scratch[..n]);
         if n == 0 {
             self.eof = true;
         }
@@ -230,20 +231,8 @@ impl From<PartError<()>> for MultipartError {
     }
 }
 
-/// Finds `needle` in `haystack`, scanning for its first byte and then
-/// comparing the rest.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut offset = 0;
-    while offset + needle.len() <= haystack.len() {
-        let at = haystack[offset..haystack.len() - needle.len() + 1].iter().position(|&b| b == first)?;
-        let candidate = offset + at;
-        if &haystack[candidate..candidate + needle.len()] == needle {
-            return Some(candidate);
-        }
-        offset = candidate + 1;
-    }
-    None
+    memchr::memmem::find(haystack, needle)
 }
 
 fn parse_part_headers(text: &str) -> Result<PartHead, MultipartError> {

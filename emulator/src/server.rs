@@ -38,7 +38,9 @@ pub struct Shared {
     connections: Mutex<Connections>,
     faults: Mutex<FaultTable>,
     request_log: Mutex<RequestLog>,
-    spool_dir: PathBuf,
+    /// Start of spool file names: the temporary directory, then a name
+    /// unique to this process and instance.
+    spool_prefix: PathBuf,
     spool_counter: AtomicU64,
 }
 
@@ -53,7 +55,7 @@ impl Shared {
     pub fn new(config: EmulatorConfig, local_addr: SocketAddr) -> Shared {
         let base_url = format!("http://{local_addr}");
         let instance = crate::util::hex(&crate::util::random_bytes::<8>());
-        let spool_dir = std::env::temp_dir().join(format!("sypht-emulator-{}-{instance}", std::process::id()));
+        let spool_prefix = std::env::temp_dir().join(format!("sypht-emulator-{}-{instance}", std::process::id()));
         Shared {
             pending_polls: AtomicU32::new(config.pending_polls),
             config,
@@ -65,14 +67,14 @@ impl Shared {
             connections: Mutex::new(Connections::default()),
             faults: Mutex::new(FaultTable::default()),
             request_log: Mutex::new(RequestLog::default()),
-            spool_dir,
+            spool_prefix,
             spool_counter: AtomicU64::new(0),
         }
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
-        // A handler that panicked cannot leave State half-updated in a way
-        // that matters for tests, so a poisoned lock is still usable.
+        // NOTE: a handler that panicked may have left State half-updated.
+        // Serving on keeps the first panic visible instead of a cascade.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -96,12 +98,14 @@ impl Shared {
         self.state().tokens.revoke_all();
     }
 
-    /// Returns a fresh path for a spooled upload, creating the spool
-    /// directory on first use.
+    /// Returns a fresh path in the temporary directory for a spooled
+    /// upload. The file is removed when its document is dropped, which
+    /// happens at the latest when the emulator is dropped.
     pub fn new_spool_path(&self) -> io::Result<PathBuf> {
-        std::fs::create_dir_all(&self.spool_dir)?;
         let n = self.spool_counter.fetch_add(1, Ordering::SeqCst);
-        Ok(self.spool_dir.join(format!("upload-{n}.bin")))
+        let mut path = self.spool_prefix.clone().into_os_string();
+        path.push(format!("-upload-{n}.bin"));
+        Ok(PathBuf::from(path))
     }
 
     /// Shuts down every open connection so blocked reads return, then joins
@@ -123,13 +127,6 @@ impl Shared {
         if self.config.log {
             eprintln!("sypht-emulator: {line}");
         }
-    }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // Documents spooled to disk live in this directory only.
-        let _ = std::fs::remove_dir_all(&self.spool_dir);
     }
 }
 

@@ -230,3 +230,58 @@ fn upload_large_document_spools_to_disk() {
     };
     assert_eq!(field(&results, "document.sha256")["value"], expected.as_str());
 }
+
+/// Reads the peak resident set size of this process, in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Streams a 1 GiB document, so it takes minutes in a debug build; run it
+/// with `cargo test -p sypht-emulator --release -- --ignored`.
+#[test]
+#[ignore]
+fn upload_one_gibibyte_streams_to_disk() {
+    const SIZE: u64 = 1024 * 1024 * 1024;
+    let emulator = Emulator::start(EmulatorConfig { max_upload_bytes: 2 * SIZE, ..Default::default() }).unwrap();
+    let token = token(&emulator);
+    let auth = format!("Bearer {token}");
+    let form = Form::new();
+    let boundary_type = form.content_type();
+    let boundary = boundary_type.split("boundary=").nth(1).unwrap().to_string();
+    let prefix = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"products\"\r\n\r\n[\"invoices\"]\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"fileToUpload\"; filename=\"big.pdf\"\r\n\r\n%PDF-1.4\n"
+    );
+    let suffix = format!("\r\n--{boundary}--\r\n");
+    let filler = SIZE - "%PDF-1.4\n".len() as u64;
+    let length = prefix.len() as u64 + filler + suffix.len() as u64;
+    let rss_before = peak_rss_kib();
+    let mut connection = Connection::open(emulator.local_addr());
+    connection.send_raw_head(
+        "POST",
+        "/fileupload",
+        &[("Authorization", &auth), ("Content-Type", &boundary_type)],
+        Some(length as usize),
+    );
+    connection.write(prefix.as_bytes());
+    let block = vec![b'%'; 1024 * 1024];
+    let mut left = filler;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        connection.write(&block[..n]);
+        left -= n as u64;
+    }
+    connection.write(suffix.as_bytes());
+    let reply = connection.read_reply();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let file_id = reply.json()["fileId"].as_str().unwrap().to_string();
+    let results = get(&emulator, &format!("/result/final/{file_id}"), &token).json();
+    assert_eq!(field(&results, "document.sizeBytes")["value"], SIZE);
+    let growth_mib = (peak_rss_kib() - rss_before) / 1024;
+    assert!(growth_mib < 256, "peak memory grew by {growth_mib} MiB during a 1 GiB upload");
+}
