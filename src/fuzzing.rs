@@ -42,6 +42,9 @@ pub fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
 
 /// Matches a host against a comma-separated `NO_PROXY` value.
 pub fn matches_no_proxy(host: &str, no_proxy: &str) -> bool {
-    let entries: Vec<String> = no_proxy.split(',').map(|e| e.trim().to_ascii_lowercase()).collect();
+    let entries: Vec<String> = no_proxy
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .collect();
     crate::http::matches_no_proxy(host, &entries)
 }

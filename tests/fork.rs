@@ -46,8 +46,18 @@ fn child_after_fork_uses_new_connection() {
         .ignore_env(true)
         .build()
         .unwrap();
-    let file_id = client.upload_bytes(&make_pdf(1, "fork"), "fork.pdf", &UploadOptions::products(["invoices"])).unwrap();
-    assert_eq!(forwarder.connections(), 1, "the token request and upload share one pooled connection");
+    let file_id = client
+        .upload_bytes(
+            &make_pdf(1, "fork"),
+            "fork.pdf",
+            &UploadOptions::products(["invoices"]),
+        )
+        .unwrap();
+    assert_eq!(
+        forwarder.connections(),
+        1,
+        "the token request and upload share one pooled connection"
+    );
 
     // SAFETY: the child only runs the client call below and then leaves
     // with _exit, skipping destructors and the test harness.
@@ -57,18 +67,30 @@ fn child_after_fork_uses_new_connection() {
         // SAFETY: alarm and _exit are async-signal-safe; the alarm ends a
         // child that hangs.
         unsafe { libc::alarm(20) };
-        let ok = client.fetch_results(&file_id, &ResultsOptions::default()).is_ok_and(|r| r.is_finalised());
+        let ok = client
+            .fetch_results(&file_id, &ResultsOptions::default())
+            .is_ok_and(|r| r.is_finalised());
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
 
     let exit = wait_for_child(pid, Duration::from_secs(30));
     assert_eq!(exit, Some(0), "the child's request failed or hung");
-    assert_eq!(forwarder.connections(), 2, "the child reused the parent's pooled connection");
+    assert_eq!(
+        forwarder.connections(),
+        2,
+        "the child reused the parent's pooled connection"
+    );
     assert_eq!(emu.stats().result_requests, 1);
 
     // The parent's pooled connection is still open and reused.
-    let response = client.fetch_results(&file_id, &ResultsOptions::default()).unwrap();
+    let response = client
+        .fetch_results(&file_id, &ResultsOptions::default())
+        .unwrap();
     assert!(response.is_finalised());
-    assert_eq!(forwarder.connections(), 2, "the parent had to reconnect after the child exited");
+    assert_eq!(
+        forwarder.connections(),
+        2,
+        "the parent had to reconnect after the child exited"
+    );
     assert_eq!(emu.stats().result_requests, 2);
 }

@@ -13,8 +13,16 @@ use common::*;
 use support::ConnectProxy;
 use sypht::{Client, ErrorKind, UploadOptions};
 
-const PROXY_VARIABLES: [&str; 8] =
-    ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"];
+const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 fn clear_proxy_env() {
     for name in PROXY_VARIABLES {
@@ -29,13 +37,20 @@ fn remote_client(scheme: &str) -> Client {
         .auth_endpoint(format!("{scheme}://sypht-test.invalid/oauth2/token"))
         .allow_insecure_http(true)
         .ignore_env(true)
-        .retry_policy(sypht::RetryPolicy { max_retries: 0, ..Default::default() })
+        .retry_policy(sypht::RetryPolicy {
+            max_retries: 0,
+            ..Default::default()
+        })
         .build()
         .unwrap()
 }
 
 fn upload(client: &Client) -> sypht::Result<String> {
-    client.upload_bytes(&make_pdf(1, "proxy"), "p.pdf", &UploadOptions::products(["invoices"]))
+    client.upload_bytes(
+        &make_pdf(1, "proxy"),
+        "p.pdf",
+        &UploadOptions::products(["invoices"]),
+    )
 }
 
 #[test]
@@ -62,23 +77,43 @@ fn proxy_environment_is_honoured() {
     let file_id = upload(&remote_client("http")).unwrap();
     assert!(!file_id.is_empty());
     assert_eq!(emu.stats().uploads, 2);
-    assert!(http_proxy.seen().iter().all(|line| line == "CONNECT sypht-test.invalid:80"), "{:?}", http_proxy.seen());
+    assert!(
+        http_proxy
+            .seen()
+            .iter()
+            .all(|line| line == "CONNECT sypht-test.invalid:80"),
+        "{:?}",
+        http_proxy.seen()
+    );
     assert!(!http_proxy.seen().is_empty());
-    assert!(https_proxy.seen().is_empty(), "HTTPS_PROXY carried an http:// call: {:?}", https_proxy.seen());
+    assert!(
+        https_proxy.seen().is_empty(),
+        "HTTPS_PROXY carried an http:// call: {:?}",
+        https_proxy.seen()
+    );
     assert!(all_proxy.seen().is_empty());
 
     // https:// uses HTTPS_PROXY. The proxy refuses the tunnel to port 443,
     // so the call fails, but only after asking the right proxy.
     let err = remote_client("https").authenticate().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
-    assert_eq!(https_proxy.seen(), vec!["CONNECT sypht-test.invalid:443".to_string()]);
-    assert!(http_proxy.seen().iter().all(|line| line.ends_with(":80")), "HTTP_PROXY carried an https:// call");
+    assert_eq!(
+        https_proxy.seen(),
+        vec!["CONNECT sypht-test.invalid:443".to_string()]
+    );
+    assert!(
+        http_proxy.seen().iter().all(|line| line.ends_with(":80")),
+        "HTTP_PROXY carried an https:// call"
+    );
 
     // Without a scheme-specific variable, ALL_PROXY is used.
     std::env::remove_var("HTTP_PROXY");
     upload(&remote_client("http")).unwrap();
     assert!(!all_proxy.seen().is_empty());
-    assert!(all_proxy.seen().iter().all(|line| line == "CONNECT sypht-test.invalid:80"));
+    assert!(all_proxy
+        .seen()
+        .iter()
+        .all(|line| line == "CONNECT sypht-test.invalid:80"));
 
     // Lowercase names work too.
     clear_proxy_env();
@@ -90,14 +125,31 @@ fn proxy_environment_is_honoured() {
     // NO_PROXY entries that do not match leave the proxy in use. (Entries
     // that match would send the request direct, which needs a name lookup
     // that this test must not make; matching is covered by unit tests.)
-    std::env::set_var("NO_PROXY", "sypht-test.example, .other.invalid,invalid.test");
+    std::env::set_var(
+        "NO_PROXY",
+        "sypht-test.example, .other.invalid,invalid.test",
+    );
     let before = http_proxy.seen().len();
     upload(&remote_client("http")).unwrap();
-    assert!(http_proxy.seen().len() > before, "a non-matching NO_PROXY entry bypassed the proxy");
+    assert!(
+        http_proxy.seen().len() > before,
+        "a non-matching NO_PROXY entry bypassed the proxy"
+    );
 
     // With no proxy variable at all, nothing reaches any proxy.
     clear_proxy_env();
-    let counts = (http_proxy.seen().len(), https_proxy.seen().len(), all_proxy.seen().len());
+    let counts = (
+        http_proxy.seen().len(),
+        https_proxy.seen().len(),
+        all_proxy.seen().len(),
+    );
     upload(&local).unwrap();
-    assert_eq!(counts, (http_proxy.seen().len(), https_proxy.seen().len(), all_proxy.seen().len()));
+    assert_eq!(
+        counts,
+        (
+            http_proxy.seen().len(),
+            https_proxy.seen().len(),
+            all_proxy.seen().len()
+        )
+    );
 }

@@ -25,13 +25,19 @@ fn fast_retries(max_retries: u32) -> RetryPolicy {
 }
 
 fn status_fault(prefix: &str, status: u16, retry_after: Option<&str>) -> FaultRule {
-    let action = FaultAction::Status { status, retry_after: retry_after.map(str::to_string), body: None };
+    let action = FaultAction::Status {
+        status,
+        retry_after: retry_after.map(str::to_string),
+        body: None,
+    };
     FaultRule::new(prefix, action)
 }
 
 /// Uploads one small document and returns its id.
 fn upload_one(client: &Client) -> String {
-    client.upload_bytes(&make_pdf(1, "reliability"), "r.pdf", &invoices()).unwrap()
+    client
+        .upload_bytes(&make_pdf(1, "reliability"), "r.pdf", &invoices())
+        .unwrap()
 }
 
 fn fetch(client: &Client, file_id: &str) -> sypht::Result<sypht::ResultsResponse> {
@@ -56,7 +62,8 @@ fn get_retries_retryable_statuses() {
     let client = builder(&emu).retry_policy(fast_retries(4)).build().unwrap();
     let file_id = upload_one(&client);
     for status in [429, 502, 503, 504] {
-        emu.inject_fault(status_fault("/result/final/", status, None).method("GET")).unwrap();
+        emu.inject_fault(status_fault("/result/final/", status, None).method("GET"))
+            .unwrap();
     }
     let response = fetch(&client, &file_id).unwrap();
     assert!(response.is_finalised());
@@ -68,11 +75,15 @@ fn get_honours_retry_after() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(2)).build().unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(status_fault("/result/final/", 503, Some("1")).method("GET")).unwrap();
+    emu.inject_fault(status_fault("/result/final/", 503, Some("1")).method("GET"))
+        .unwrap();
     let start = Instant::now();
     fetch(&client, &file_id).unwrap();
     let elapsed = start.elapsed();
-    assert!(elapsed >= Duration::from_secs(1), "retried after {elapsed:?}, before Retry-After");
+    assert!(
+        elapsed >= Duration::from_secs(1),
+        "retried after {elapsed:?}, before Retry-After"
+    );
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
     assert_eq!(result_requests(&emu), 2);
 }
@@ -87,13 +98,24 @@ fn backoff_grows_and_is_capped() {
     };
     let client = builder(&emu).retry_policy(policy).build().unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(status_fault("/result/final/", 502, None).method("GET").times(4)).unwrap();
+    emu.inject_fault(
+        status_fault("/result/final/", 502, None)
+            .method("GET")
+            .times(4),
+    )
+    .unwrap();
     let start = Instant::now();
     fetch(&client, &file_id).unwrap();
     let elapsed = start.elapsed();
     // Waits are 50-100, 100-200, then capped at 100-200 twice: 350-700 ms.
-    assert!(elapsed >= Duration::from_millis(350), "backoff too short: {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1500), "backoff not capped: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(350),
+        "backoff too short: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "backoff not capped: {elapsed:?}"
+    );
     assert_eq!(result_requests(&emu), 5);
 }
 
@@ -102,7 +124,12 @@ fn get_gives_up_after_max_retries() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(2)).build().unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(status_fault("/result/final/", 503, None).method("GET").times(10)).unwrap();
+    emu.inject_fault(
+        status_fault("/result/final/", 503, None)
+            .method("GET")
+            .times(10),
+    )
+    .unwrap();
     let err = fetch(&client, &file_id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpStatus);
     assert_eq!(err.http_status(), Some(503));
@@ -114,8 +141,12 @@ fn retries_zero_sends_once() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(0)).build().unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(status_fault("/result/final/", 503, None).method("GET")).unwrap();
-    assert_eq!(fetch(&client, &file_id).unwrap_err().http_status(), Some(503));
+    emu.inject_fault(status_fault("/result/final/", 503, None).method("GET"))
+        .unwrap();
+    assert_eq!(
+        fetch(&client, &file_id).unwrap_err().http_status(),
+        Some(503)
+    );
     assert_eq!(result_requests(&emu), 1);
 }
 
@@ -124,8 +155,10 @@ fn get_retried_after_connection_faults() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(3)).build().unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::Reset)).unwrap();
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::TruncatedBody)).unwrap();
+    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::Reset))
+        .unwrap();
+    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::TruncatedBody))
+        .unwrap();
     assert!(fetch(&client, &file_id).unwrap().is_finalised());
     assert_eq!(result_requests(&emu), 3);
 }
@@ -135,8 +168,11 @@ fn upload_not_resent_after_reset() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(3)).build().unwrap();
     client.authenticate().unwrap();
-    emu.inject_fault(FaultRule::new("/fileupload", FaultAction::Reset).method("POST")).unwrap();
-    let err = client.upload_bytes(&make_pdf(1, "reset"), "reset.pdf", &invoices()).unwrap_err();
+    emu.inject_fault(FaultRule::new("/fileupload", FaultAction::Reset).method("POST"))
+        .unwrap();
+    let err = client
+        .upload_bytes(&make_pdf(1, "reset"), "reset.pdf", &invoices())
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert_eq!(upload_requests(&emu), 1);
     assert_eq!(emu.stats().uploads, 1);
@@ -147,11 +183,18 @@ fn upload_not_resent_after_5xx() {
     for status in [502, 503, 429] {
         let emu = emulator();
         let client = builder(&emu).retry_policy(fast_retries(3)).build().unwrap();
-        emu.inject_fault(status_fault("/fileupload", status, Some("0")).method("POST")).unwrap();
-        let err = client.upload_bytes(&make_pdf(1, "5xx"), "5xx.pdf", &invoices()).unwrap_err();
+        emu.inject_fault(status_fault("/fileupload", status, Some("0")).method("POST"))
+            .unwrap();
+        let err = client
+            .upload_bytes(&make_pdf(1, "5xx"), "5xx.pdf", &invoices())
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err}");
         assert_eq!(err.http_status(), Some(status));
-        assert_eq!(upload_requests(&emu), 1, "upload resent after HTTP {status}");
+        assert_eq!(
+            upload_requests(&emu),
+            1,
+            "upload resent after HTTP {status}"
+        );
     }
 }
 
@@ -159,8 +202,11 @@ fn upload_not_resent_after_5xx() {
 fn upload_not_resent_after_truncated_answer() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(3)).build().unwrap();
-    emu.inject_fault(FaultRule::new("/fileupload", FaultAction::TruncatedBody)).unwrap();
-    let err = client.upload_bytes(&make_pdf(1, "cut"), "cut.pdf", &invoices()).unwrap_err();
+    emu.inject_fault(FaultRule::new("/fileupload", FaultAction::TruncatedBody))
+        .unwrap();
+    let err = client
+        .upload_bytes(&make_pdf(1, "cut"), "cut.pdf", &invoices())
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     assert_eq!(upload_requests(&emu), 1);
 }
@@ -178,7 +224,11 @@ fn upload_survives_closed_idle_connection() {
         .build()
         .unwrap();
     upload_one(&client);
-    assert_eq!(forwarder.connections(), 1, "token and upload share one pooled connection");
+    assert_eq!(
+        forwarder.connections(),
+        1,
+        "token and upload share one pooled connection"
+    );
     // The server side drops the idle keep-alive connection.
     forwarder.close_all();
     std::thread::sleep(Duration::from_millis(100));
@@ -203,15 +253,34 @@ fn retry_settings_from_c() {
     let make_client = |retries: u32, deadline_ms: Option<u64>| {
         let mut error = std::ptr::null_mut();
         let options = sypht_client_options_new();
-        assert_eq!(sypht_client_options_set_api_base(options, base.as_ptr(), &mut error), 0);
-        assert_eq!(sypht_client_options_set_auth_endpoint(options, auth.as_ptr(), &mut error), 0);
-        assert_eq!(sypht_client_options_set_ignore_env(options, true, &mut error), 0);
-        assert_eq!(sypht_client_options_set_retries(options, retries, 20, 40, &mut error), 0);
-        assert_eq!(sypht_client_options_set_read_timeout_ms(options, 5000, &mut error), 0);
+        assert_eq!(
+            sypht_client_options_set_api_base(options, base.as_ptr(), &mut error),
+            0
+        );
+        assert_eq!(
+            sypht_client_options_set_auth_endpoint(options, auth.as_ptr(), &mut error),
+            0
+        );
+        assert_eq!(
+            sypht_client_options_set_ignore_env(options, true, &mut error),
+            0
+        );
+        assert_eq!(
+            sypht_client_options_set_retries(options, retries, 20, 40, &mut error),
+            0
+        );
+        assert_eq!(
+            sypht_client_options_set_read_timeout_ms(options, 5000, &mut error),
+            0
+        );
         if let Some(ms) = deadline_ms {
-            assert_eq!(sypht_client_options_set_call_deadline_ms(options, ms, &mut error), 0);
+            assert_eq!(
+                sypht_client_options_set_call_deadline_ms(options, ms, &mut error),
+                0
+            );
         }
-        let client = sypht_client_new_with_options(options, id.as_ptr(), secret.as_ptr(), &mut error);
+        let client =
+            sypht_client_new_with_options(options, id.as_ptr(), secret.as_ptr(), &mut error);
         sypht_client_options_free(options);
         assert!(!client.is_null());
         client
@@ -219,7 +288,8 @@ fn retry_settings_from_c() {
 
     // No retries: one 503 fails the call.
     let client = make_client(0, None);
-    emu.inject_fault(status_fault("/result/final/", 503, None).method("GET")).unwrap();
+    emu.inject_fault(status_fault("/result/final/", 503, None).method("GET"))
+        .unwrap();
     let mut error = std::ptr::null_mut();
     let json = sypht_get_results(client, file.as_ptr(), &mut error);
     assert!(json.is_null());
@@ -230,7 +300,12 @@ fn retry_settings_from_c() {
 
     // Two retries ride out two 503s.
     let client = make_client(2, None);
-    emu.inject_fault(status_fault("/result/final/", 503, None).method("GET").times(2)).unwrap();
+    emu.inject_fault(
+        status_fault("/result/final/", 503, None)
+            .method("GET")
+            .times(2),
+    )
+    .unwrap();
     let json = sypht_get_results(client, file.as_ptr(), &mut error);
     assert!(!json.is_null());
     assert!(error.is_null());
@@ -239,13 +314,21 @@ fn retry_settings_from_c() {
 
     // A call deadline shorter than Retry-After stops the retries early.
     let client = make_client(5, Some(700));
-    emu.inject_fault(status_fault("/result/final/", 503, Some("2")).method("GET").times(5)).unwrap();
+    emu.inject_fault(
+        status_fault("/result/final/", 503, Some("2"))
+            .method("GET")
+            .times(5),
+    )
+    .unwrap();
     let start = Instant::now();
     let json = sypht_get_results(client, file.as_ptr(), &mut error);
     let elapsed = start.elapsed();
     assert!(json.is_null());
     assert_eq!(sypht_error_http_status(error), 503);
-    assert!(elapsed < Duration::from_millis(1500), "the deadline did not stop retries: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "the deadline did not stop retries: {elapsed:?}"
+    );
     sypht_error_free(error);
     sypht_client_free(client);
 }
@@ -253,10 +336,16 @@ fn retry_settings_from_c() {
 #[test]
 fn call_deadline_bounds_a_stalled_call() {
     let emu = emulator();
-    let client = builder(&emu).call_deadline(Duration::from_millis(600)).build().unwrap();
-    let file_id = upload_one(&client);
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::StallBeforeResponse(Duration::from_secs(5))))
+    let client = builder(&emu)
+        .call_deadline(Duration::from_millis(600))
+        .build()
         .unwrap();
+    let file_id = upload_one(&client);
+    emu.inject_fault(FaultRule::new(
+        "/result/final/",
+        FaultAction::StallBeforeResponse(Duration::from_secs(5)),
+    ))
+    .unwrap();
     let start = Instant::now();
     let err = fetch(&client, &file_id).unwrap_err();
     let elapsed = start.elapsed();
@@ -283,12 +372,17 @@ fn second_401_is_an_auth_error() {
     let emu = emulator();
     let client = client(&emu);
     let file_id = upload_one(&client);
-    emu.inject_fault(status_fault("/result/final/", 401, None).times(10)).unwrap();
+    emu.inject_fault(status_fault("/result/final/", 401, None).times(10))
+        .unwrap();
     let err = fetch(&client, &file_id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
     assert_eq!(err.code(), 7);
     assert_eq!(err.http_status(), Some(401));
-    assert_eq!(result_requests(&emu), 2, "a 401 must be resent exactly once");
+    assert_eq!(
+        result_requests(&emu),
+        2,
+        "a 401 must be resent exactly once"
+    );
     assert_eq!(emu.stats().token_requests, 2);
     // The rule still has 8 uses left: nothing else was sent.
     assert_eq!(emu.faults()[0].1.count, 8);
@@ -298,7 +392,8 @@ fn second_401_is_an_auth_error() {
 fn upload_resent_once_after_401() {
     let emu = emulator();
     let client = client(&emu);
-    emu.inject_fault(status_fault("/fileupload", 401, None)).unwrap();
+    emu.inject_fault(status_fault("/fileupload", 401, None))
+        .unwrap();
     upload_one(&client);
     assert_eq!(upload_requests(&emu), 2);
     assert_eq!(emu.stats().token_requests, 2);
@@ -311,7 +406,10 @@ fn token_server(token_body: &'static str) -> ScriptedServer {
         if request.target.starts_with("/oauth2/token") {
             Reply::json(200, token_body)
         } else {
-            Reply::json(200, r#"{"fileId":"f","status":"FINALISED","results":{"fields":[]}}"#)
+            Reply::json(
+                200,
+                r#"{"fileId":"f","status":"FINALISED","results":{"fields":[]}}"#,
+            )
         }
     })
 }
@@ -328,7 +426,11 @@ fn token_client(server: &ScriptedServer) -> Client {
 }
 
 fn token_requests(server: &ScriptedServer) -> usize {
-    server.requests().iter().filter(|r| r.target.starts_with("/oauth2/token")).count()
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.target.starts_with("/oauth2/token"))
+        .count()
 }
 
 #[test]
@@ -339,7 +441,10 @@ fn token_lifetime_shapes_over_the_wire() {
         (r#"{"access_token":"tok-number","expires_in":1}"#, true),
         (r#"{"access_token":"tok-string","expires_in":"1"}"#, true),
         (r#"{"access_token":"tok-float","expires_in":1.2}"#, true),
-        (r#"{"access_token":"tok-missing","token_type":"Bearer"}"#, false),
+        (
+            r#"{"access_token":"tok-missing","token_type":"Bearer"}"#,
+            false,
+        ),
         (r#"{"access_token":"tok-null","expires_in":null}"#, false),
     ] {
         let server = token_server(body);
@@ -351,7 +456,13 @@ fn token_lifetime_shapes_over_the_wire() {
         fetch(&client, "f").unwrap();
         let expected = if refreshes { 2 } else { 1 };
         assert_eq!(token_requests(&server), expected, "{body}");
-        let bearer = server.requests().last().unwrap().header("authorization").unwrap().to_string();
+        let bearer = server
+            .requests()
+            .last()
+            .unwrap()
+            .header("authorization")
+            .unwrap()
+            .to_string();
         let token = body.split('"').nth(3).unwrap();
         assert_eq!(bearer, format!("Bearer {token}"));
     }
@@ -377,27 +488,45 @@ fn junk_token_responses_are_auth_errors() {
         let err = client.authenticate().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Auth, "{body}: {err}");
         assert!(err.message().contains(expected), "{body}: {err}");
-        assert!(fetch(&client, "f").is_err(), "{body}: a call went ahead without a token");
-        let api_calls = server.requests().iter().filter(|r| r.target.starts_with("/result")).count();
-        assert_eq!(api_calls, 0, "{body}: the API was called without a valid token");
+        assert!(
+            fetch(&client, "f").is_err(),
+            "{body}: a call went ahead without a token"
+        );
+        let api_calls = server
+            .requests()
+            .iter()
+            .filter(|r| r.target.starts_with("/result"))
+            .count();
+        assert_eq!(
+            api_calls, 0,
+            "{body}: the API was called without a valid token"
+        );
     }
 }
 
 #[test]
 fn read_timeout_on_stalled_server() {
     let emu = emulator();
-    let client = builder(&emu).read_timeout(Duration::from_millis(300)).retry_policy(fast_retries(0)).build().unwrap();
+    let client = builder(&emu)
+        .read_timeout(Duration::from_millis(300))
+        .retry_policy(fast_retries(0))
+        .build()
+        .unwrap();
     let file_id = upload_one(&client);
     for action in [
         FaultAction::StallBeforeResponse(Duration::from_secs(3)),
         FaultAction::StallMidBody(Duration::from_secs(3)),
     ] {
-        emu.inject_fault(FaultRule::new("/result/final/", action.clone())).unwrap();
+        emu.inject_fault(FaultRule::new("/result/final/", action.clone()))
+            .unwrap();
         let start = Instant::now();
         let err = fetch(&client, &file_id).unwrap_err();
         let elapsed = start.elapsed();
         assert_eq!(err.kind(), ErrorKind::Timeout, "{action:?}: {err}");
-        assert!(elapsed < Duration::from_millis(1500), "{action:?}: took {elapsed:?}");
+        assert!(
+            elapsed < Duration::from_millis(1500),
+            "{action:?}: took {elapsed:?}"
+        );
         // The client stays usable.
         assert!(fetch(&client, &file_id).unwrap().is_finalised());
     }
@@ -415,13 +544,20 @@ fn request_timeout_on_trickling_server() {
     let file_id = upload_one(&client);
     // Each byte arrives well within the read timeout, but the whole body
     // would take many seconds.
-    let trickle = FaultAction::Trickle { chunk_bytes: 4, delay: Duration::from_millis(100) };
-    emu.inject_fault(FaultRule::new("/result/final/", trickle)).unwrap();
+    let trickle = FaultAction::Trickle {
+        chunk_bytes: 4,
+        delay: Duration::from_millis(100),
+    };
+    emu.inject_fault(FaultRule::new("/result/final/", trickle))
+        .unwrap();
     let start = Instant::now();
     let err = fetch(&client, &file_id).unwrap_err();
     let elapsed = start.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(elapsed >= Duration::from_millis(700), "gave up early: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(700),
+        "gave up early: {elapsed:?}"
+    );
     assert!(elapsed < Duration::from_millis(2000), "took {elapsed:?}");
     assert!(fetch(&client, &file_id).unwrap().is_finalised());
 }
@@ -439,11 +575,18 @@ fn unanswered_listener() -> (libc::c_int, std::net::SocketAddr, Vec<std::net::Tc
         addr.sin_family = libc::AF_INET as libc::sa_family_t;
         addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
         let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        assert_eq!(libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len), 0);
+        assert_eq!(
+            libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len),
+            0
+        );
         assert_eq!(libc::listen(fd, 0), 0);
         let mut bound: libc::sockaddr_in = std::mem::zeroed();
         let mut bound_len = len;
-        libc::getsockname(fd, &mut bound as *mut _ as *mut libc::sockaddr, &mut bound_len);
+        libc::getsockname(
+            fd,
+            &mut bound as *mut _ as *mut libc::sockaddr,
+            &mut bound_len,
+        );
         let port = u16::from_be(bound.sin_port);
         let target = SocketAddr::from(([127, 0, 0, 1], port));
         let mut fillers = Vec::new();
@@ -490,35 +633,58 @@ fn connect_timeout_on_unanswered_connect() {
 #[test]
 fn redirects_never_reach_another_origin() {
     let emu = emulator();
-    let other = ScriptedServer::start(|_| Reply::json(200, r#"{"fileId":"stolen","status":"FINALISED","results":{}}"#));
+    let other = ScriptedServer::start(|_| {
+        Reply::json(
+            200,
+            r#"{"fileId":"stolen","status":"FINALISED","results":{}}"#,
+        )
+    });
     let client = client(&emu);
     let file_id = upload_one(&client);
     for (prefix, method, status) in [("/result/final/", "GET", 307), ("/fileupload", "POST", 308)] {
         let location = format!("{}/collect", other.url());
-        let action = FaultAction::Redirect { status, location: location.clone() };
-        emu.inject_fault(FaultRule::new(prefix, action).method(method)).unwrap();
+        let action = FaultAction::Redirect {
+            status,
+            location: location.clone(),
+        };
+        emu.inject_fault(FaultRule::new(prefix, action).method(method))
+            .unwrap();
         let err = if method == "GET" {
             fetch(&client, &file_id).unwrap_err()
         } else {
-            client.upload_bytes(&make_pdf(1, "redirect"), "x.pdf", &invoices()).unwrap_err()
+            client
+                .upload_bytes(&make_pdf(1, "redirect"), "x.pdf", &invoices())
+                .unwrap_err()
         };
         assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err}");
         assert_eq!(err.http_status(), Some(status));
         assert!(err.message().contains(&location), "{err}");
     }
     assert_eq!(other.connections(), 0, "the other origin was contacted");
-    assert_eq!(upload_requests(&emu), 2, "the POST was resent after the redirect");
+    assert_eq!(
+        upload_requests(&emu),
+        2,
+        "the POST was resent after the redirect"
+    );
     // The request log is written after each response; give it a moment.
     std::thread::sleep(Duration::from_millis(200));
-    let posts: Vec<_> = emu.request_log().into_iter().filter(|r| r.method == "POST").collect();
+    let posts: Vec<_> = emu
+        .request_log()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
     for post in &posts {
-        assert!(post.content_length.unwrap_or(0) > 0, "an empty POST was sent: {post:?}");
+        assert!(
+            post.content_length.unwrap_or(0) > 0,
+            "an empty POST was sent: {post:?}"
+        );
     }
 }
 
 #[test]
 fn token_redirect_is_not_followed() {
-    let other = ScriptedServer::start(|_| Reply::json(200, r#"{"access_token":"t","expires_in":60}"#));
+    let other =
+        ScriptedServer::start(|_| Reply::json(200, r#"{"access_token":"t","expires_in":60}"#));
     let location = format!("{}/oauth2/token", other.url());
     let redirecting = ScriptedServer::start(move |_| {
         Reply::json(302, r#"{"message":"moved"}"#).with_header("Location", &location)
@@ -534,17 +700,30 @@ fn token_redirect_is_not_followed() {
 #[test]
 fn oversized_json_body_is_too_large() {
     let emu = emulator();
-    let client = builder(&emu).max_response_bytes(256 * 1024).retry_policy(fast_retries(2)).build().unwrap();
-    let file_id = upload_one(&client);
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::OversizedBody { bytes: 8 * 1024 * 1024 }))
+    let client = builder(&emu)
+        .max_response_bytes(256 * 1024)
+        .retry_policy(fast_retries(2))
+        .build()
         .unwrap();
+    let file_id = upload_one(&client);
+    emu.inject_fault(FaultRule::new(
+        "/result/final/",
+        FaultAction::OversizedBody {
+            bytes: 8 * 1024 * 1024,
+        },
+    ))
+    .unwrap();
     let err = fetch(&client, &file_id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
     assert_eq!(err.code(), 12);
     assert!(err.message().contains("262144"), "{err}");
     assert_eq!(result_requests(&emu), 1, "a too-large answer was retried");
     // An answer just under the limit is fine.
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::OversizedBody { bytes: 200 * 1024 })).unwrap();
+    emu.inject_fault(FaultRule::new(
+        "/result/final/",
+        FaultAction::OversizedBody { bytes: 200 * 1024 },
+    ))
+    .unwrap();
     let err = fetch(&client, &file_id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
 }
@@ -555,14 +734,20 @@ fn oversized_raw_body_is_too_large() {
     let client = builder(&emu).max_response_bytes(64 * 1024).build().unwrap();
     let file_id = upload_one(&client);
     let path = format!("/result/image/{file_id}?page=1");
-    emu.inject_fault(FaultRule::new("/result/image/", FaultAction::OversizedBody { bytes: 1024 * 1024 })).unwrap();
+    emu.inject_fault(FaultRule::new(
+        "/result/image/",
+        FaultAction::OversizedBody { bytes: 1024 * 1024 },
+    ))
+    .unwrap();
     let err = client.request("GET", &path, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
 }
 
 #[test]
 fn oversized_token_body_is_too_large() {
-    let huge: &'static str = Box::leak(format!(r#"{{"access_token":"{}"}}"#, "x".repeat(2 * 1024 * 1024)).into_boxed_str());
+    let huge: &'static str = Box::leak(
+        format!(r#"{{"access_token":"{}"}}"#, "x".repeat(2 * 1024 * 1024)).into_boxed_str(),
+    );
     let server = token_server(huge);
     let client = token_client(&server);
     let err = client.authenticate().unwrap_err();
@@ -576,13 +761,24 @@ fn error_bodies_become_sanitised_messages() {
     let file_id = upload_one(&client);
     let long = format!("<html><body>{}</body></html>", "A".repeat(5000));
     for (body, expected) in [
-        (Some(r#"{"message":"file not ready","code":"E42"}"#.to_string()), "file not ready: E42"),
-        (Some("<html>\n<h1>Bad\r\nRequest</h1>\u{1b}[31m</html>".to_string()), "<html> <h1>Bad Request</h1> [31m</html>"),
+        (
+            Some(r#"{"message":"file not ready","code":"E42"}"#.to_string()),
+            "file not ready: E42",
+        ),
+        (
+            Some("<html>\n<h1>Bad\r\nRequest</h1>\u{1b}[31m</html>".to_string()),
+            "<html> <h1>Bad Request</h1> [31m</html>",
+        ),
         (Some(String::new()), "empty body"),
         (Some(long), "... (truncated)"),
     ] {
-        let action = FaultAction::Status { status: 400, retry_after: None, body };
-        emu.inject_fault(FaultRule::new("/result/final/", action)).unwrap();
+        let action = FaultAction::Status {
+            status: 400,
+            retry_after: None,
+            body,
+        };
+        emu.inject_fault(FaultRule::new("/result/final/", action))
+            .unwrap();
         let err = fetch(&client, &file_id).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::HttpStatus);
         assert_eq!(err.http_status(), Some(400));
@@ -590,7 +786,11 @@ fn error_bodies_become_sanitised_messages() {
         assert!(message.contains("HTTP 400"), "{message}");
         assert!(message.contains(expected), "{message}");
         assert!(!message.chars().any(char::is_control), "{message:?}");
-        assert!(message.len() < 700, "message not capped: {} bytes", message.len());
+        assert!(
+            message.len() < 700,
+            "message not capped: {} bytes",
+            message.len()
+        );
     }
 }
 
@@ -599,7 +799,8 @@ fn invalid_json_answer_is_a_decode_error() {
     let emu = emulator();
     let client = builder(&emu).retry_policy(fast_retries(2)).build().unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::InvalidJson)).unwrap();
+    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::InvalidJson))
+        .unwrap();
     let err = fetch(&client, &file_id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.message().contains("not json"), "{err}");
@@ -608,9 +809,13 @@ fn invalid_json_answer_is_a_decode_error() {
 #[test]
 fn results_stay_pending_until_deadline() {
     let emu = emulator();
-    let client = builder(&emu).results_deadline(Duration::from_millis(700)).build().unwrap();
+    let client = builder(&emu)
+        .results_deadline(Duration::from_millis(700))
+        .build()
+        .unwrap();
     let file_id = upload_one(&client);
-    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::Pending).times(100)).unwrap();
+    emu.inject_fault(FaultRule::new("/result/final/", FaultAction::Pending).times(100))
+        .unwrap();
     let err = client.get_results(&file_id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFinalised, "{err}");
     assert_eq!(err.result_status(), Some("IN PROGRESS"));

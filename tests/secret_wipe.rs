@@ -71,9 +71,15 @@ fn wipe_c_string(value: CString) {
 fn secret_is_wiped_before_free() {
     let server = ScriptedServer::start(|request| {
         if request.target.starts_with("/oauth2/token") {
-            Reply::json(200, r#"{"access_token":"wipe-test-token-0001","expires_in":3600}"#)
+            Reply::json(
+                200,
+                r#"{"access_token":"wipe-test-token-0001","expires_in":3600}"#,
+            )
         } else {
-            Reply::json(200, r#"{"fileId":"f","status":"FINALISED","results":{"fields":[]}}"#)
+            Reply::json(
+                200,
+                r#"{"fileId":"f","status":"FINALISED","results":{"fields":[]}}"#,
+            )
         }
     });
     let auth_url = format!("{}/oauth2/token", server.url());
@@ -86,7 +92,11 @@ fn secret_is_wiped_before_free() {
     WATCHING.store(true, Ordering::SeqCst);
     drop(canary_string());
     WATCHING.store(false, Ordering::SeqCst);
-    assert_eq!(FREED_WITH_CANARY.swap(0, Ordering::SeqCst), 1, "the watcher missed an unwiped block");
+    assert_eq!(
+        FREED_WITH_CANARY.swap(0, Ordering::SeqCst),
+        1,
+        "the watcher missed an unwiped block"
+    );
 
     WATCHING.store(true, Ordering::SeqCst);
     let client = Client::builder()
@@ -97,7 +107,9 @@ fn secret_is_wiped_before_free() {
         .build()
         .unwrap();
     client.authenticate().unwrap();
-    client.fetch_results("f", &ResultsOptions::default()).unwrap();
+    client
+        .fetch_results("f", &ResultsOptions::default())
+        .unwrap();
     let clone = client.clone();
     drop(client);
     clone.clear_token();
@@ -108,19 +120,49 @@ fn secret_is_wiped_before_free() {
     let auth = CString::new(auth_url).unwrap();
     let mut error = std::ptr::null_mut();
     let options = sypht::ffi::sypht_client_options_new();
-    assert_eq!(sypht::ffi::sypht_client_options_set_api_base(options, base.as_ptr(), &mut error), 0);
-    assert_eq!(sypht::ffi::sypht_client_options_set_auth_endpoint(options, auth.as_ptr(), &mut error), 0);
-    assert_eq!(sypht::ffi::sypht_client_options_set_ignore_env(options, true, &mut error), 0);
-    let c_client = sypht::ffi::sypht_client_new_with_options(options, c"wipe-test-id".as_ptr(), secret.as_ptr(), &mut error);
+    assert_eq!(
+        sypht::ffi::sypht_client_options_set_api_base(options, base.as_ptr(), &mut error),
+        0
+    );
+    assert_eq!(
+        sypht::ffi::sypht_client_options_set_auth_endpoint(options, auth.as_ptr(), &mut error),
+        0
+    );
+    assert_eq!(
+        sypht::ffi::sypht_client_options_set_ignore_env(options, true, &mut error),
+        0
+    );
+    let c_client = sypht::ffi::sypht_client_new_with_options(
+        options,
+        c"wipe-test-id".as_ptr(),
+        secret.as_ptr(),
+        &mut error,
+    );
     assert!(!c_client.is_null());
     sypht::ffi::sypht_client_options_free(options);
-    assert_eq!(sypht::ffi::sypht_client_authenticate(c_client, &mut error), 0);
+    assert_eq!(
+        sypht::ffi::sypht_client_authenticate(c_client, &mut error),
+        0
+    );
     sypht::ffi::sypht_client_free(c_client);
     wipe_c_string(secret);
     let c_found = FREED_WITH_CANARY.swap(0, Ordering::SeqCst);
     WATCHING.store(false, Ordering::SeqCst);
 
-    assert_eq!(rust_found, 0, "blocks holding the raw secret were freed unwiped (Rust API)");
-    assert_eq!(c_found, 0, "blocks holding the raw secret were freed unwiped (C API)");
-    assert_eq!(server.requests().iter().filter(|r| r.target.starts_with("/oauth2/token")).count(), 2);
+    assert_eq!(
+        rust_found, 0,
+        "blocks holding the raw secret were freed unwiped (Rust API)"
+    );
+    assert_eq!(
+        c_found, 0,
+        "blocks holding the raw secret were freed unwiped (C API)"
+    );
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.target.starts_with("/oauth2/token"))
+            .count(),
+        2
+    );
 }

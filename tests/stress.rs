@@ -26,7 +26,11 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(2);
 /// The faults injected in turn, each on its path prefix.
 fn fault_plan() -> Vec<FaultRule> {
     let status = |prefix: &str, status: u16, retry_after: Option<&str>| {
-        let action = FaultAction::Status { status, retry_after: retry_after.map(str::to_string), body: None };
+        let action = FaultAction::Status {
+            status,
+            retry_after: retry_after.map(str::to_string),
+            body: None,
+        };
         FaultRule::new(prefix, action)
     };
     vec![
@@ -35,10 +39,19 @@ fn fault_plan() -> Vec<FaultRule> {
         status("/fileupload", 502, None),
         FaultRule::new("/result/final/", FaultAction::TruncatedBody),
         status("/oauth2/token", 503, Some("0")),
-        FaultRule::new("/result/final/", FaultAction::Trickle { chunk_bytes: 64, delay: Duration::from_millis(5) }),
+        FaultRule::new(
+            "/result/final/",
+            FaultAction::Trickle {
+                chunk_bytes: 64,
+                delay: Duration::from_millis(5),
+            },
+        ),
         status("/result/final/", 429, None).times(2),
         FaultRule::new("/fileupload", FaultAction::Reset),
-        FaultRule::new("/result/final/", FaultAction::StallMidBody(Duration::from_millis(300))),
+        FaultRule::new(
+            "/result/final/",
+            FaultAction::StallMidBody(Duration::from_millis(300)),
+        ),
         FaultRule::new("/result/final/", FaultAction::Pending).times(4),
     ]
 }
@@ -69,21 +82,38 @@ fn shared_client_under_faults() {
     let (done_sender, done) = mpsc::channel();
 
     for thread in 0..THREADS {
-        let (client, tally, stop, done_sender) = (client.clone(), tally.clone(), stop.clone(), done_sender.clone());
+        let (client, tally, stop, done_sender) = (
+            client.clone(),
+            tally.clone(),
+            stop.clone(),
+            done_sender.clone(),
+        );
         std::thread::spawn(move || {
             let options = UploadOptions::products(["invoices"]);
             let mut iteration = 0;
             while start.elapsed() < RUN_FOR && !stop.load(Ordering::SeqCst) {
                 iteration += 1;
-                let pdf = make_pdf(1 + iteration % 3, &format!("thread {thread} document {iteration}"));
-                let outcome = client.upload_bytes(&pdf, &format!("t{thread}-{iteration}.pdf"), &options).and_then(|id| {
-                    let response = client.wait_for_results(&id, &ResultsOptions::default(), Duration::from_secs(10))?;
-                    Ok((id, response))
-                });
+                let pdf = make_pdf(
+                    1 + iteration % 3,
+                    &format!("thread {thread} document {iteration}"),
+                );
+                let outcome = client
+                    .upload_bytes(&pdf, &format!("t{thread}-{iteration}.pdf"), &options)
+                    .and_then(|id| {
+                        let response = client.wait_for_results(
+                            &id,
+                            &ResultsOptions::default(),
+                            Duration::from_secs(10),
+                        )?;
+                        Ok((id, response))
+                    });
                 let mut tally = tally.lock().unwrap_or_else(|p| p.into_inner());
                 match outcome {
                     Ok((id, response)) => {
-                        assert_eq!(response.file_id, id, "thread {thread} got another document's results");
+                        assert_eq!(
+                            response.file_id, id,
+                            "thread {thread} got another document's results"
+                        );
                         let fields = response.field_values().unwrap();
                         assert_eq!(
                             fields["document.sha256"],
@@ -93,9 +123,19 @@ fn shared_client_under_faults() {
                         tally.round_trips += 1;
                     }
                     Err(err) => {
-                        let allowed = [ErrorKind::Network, ErrorKind::HttpStatus, ErrorKind::Timeout];
-                        assert!(allowed.contains(&err.kind()), "thread {thread}: unexpected error {err}");
-                        *tally.failures.entry(format!("{:?}", err.kind())).or_default() += 1;
+                        let allowed = [
+                            ErrorKind::Network,
+                            ErrorKind::HttpStatus,
+                            ErrorKind::Timeout,
+                        ];
+                        assert!(
+                            allowed.contains(&err.kind()),
+                            "thread {thread}: unexpected error {err}"
+                        );
+                        *tally
+                            .failures
+                            .entry(format!("{:?}", err.kind()))
+                            .or_default() += 1;
                     }
                 }
             }
@@ -126,7 +166,10 @@ fn shared_client_under_faults() {
             Ok(thread) => finished.push(thread),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 stop.store(true, Ordering::SeqCst);
-                panic!("deadlock or hang: only threads {finished:?} finished within {:?}", RUN_FOR + WATCHDOG_GRACE);
+                panic!(
+                    "deadlock or hang: only threads {finished:?} finished within {:?}",
+                    RUN_FOR + WATCHDOG_GRACE
+                );
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 panic!("a worker thread panicked; finished: {finished:?}");
@@ -144,7 +187,11 @@ fn shared_client_under_faults() {
         stats.tokens_issued,
         elapsed.as_secs_f64()
     );
-    assert!(tally.round_trips >= 100, "only {} round trips", tally.round_trips);
+    assert!(
+        tally.round_trips >= 100,
+        "only {} round trips",
+        tally.round_trips
+    );
     // A token is reused for 90% of its 2 s lifetime, so the run needs one
     // token per 1.8 s window, plus the first one. A request sent just
     // before the refresh point can still reach the emulator after the
@@ -152,8 +199,16 @@ fn shared_client_under_faults() {
     // so two extra tokens are allowed; a thundering herd would fetch one
     // per thread.
     let windows = (elapsed.as_secs_f64() / 1.8).ceil() as u64 + 1;
-    assert!(stats.tokens_issued >= 5, "tokens were not refreshed: {}", stats.tokens_issued);
-    assert!(stats.tokens_issued <= windows + 2, "{} tokens for {windows} windows", stats.tokens_issued);
+    assert!(
+        stats.tokens_issued >= 5,
+        "tokens were not refreshed: {}",
+        stats.tokens_issued
+    );
+    assert!(
+        stats.tokens_issued <= windows + 2,
+        "{} tokens for {windows} windows",
+        stats.tokens_issued
+    );
     assert!(
         stats.token_requests <= stats.tokens_issued + token_faults,
         "{} token requests for {} tokens and {token_faults} injected token faults",

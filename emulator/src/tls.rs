@@ -61,11 +61,25 @@ impl TlsFront {
         let accept_thread = {
             let shutdown = Arc::clone(&shutdown);
             let streams = Arc::clone(&streams);
-            std::thread::Builder::new().name("sypht-emulator-tls-accept".to_string()).spawn(move || {
-                accept_loop(listener, backend, Arc::new(server_config), shutdown, streams)
-            })?
+            std::thread::Builder::new()
+                .name("sypht-emulator-tls-accept".to_string())
+                .spawn(move || {
+                    accept_loop(
+                        listener,
+                        backend,
+                        Arc::new(server_config),
+                        shutdown,
+                        streams,
+                    )
+                })?
         };
-        Ok(TlsFront { local_addr, ca_pem, shutdown, streams, accept_thread: Some(accept_thread) })
+        Ok(TlsFront {
+            local_addr,
+            ca_pem,
+            shutdown,
+            streams,
+            accept_thread: Some(accept_thread),
+        })
     }
 
     /// Returns the HTTPS origin, such as `https://127.0.0.1:41235`.
@@ -93,7 +107,12 @@ impl Drop for TlsFront {
         self.shutdown.store(true, Ordering::SeqCst);
         // Wake the blocking accept() with a connection of our own.
         let _ = TcpStream::connect_timeout(&self.local_addr, Duration::from_secs(1));
-        for stream in self.streams.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for stream in self
+            .streams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             let _ = stream.shutdown(Shutdown::Both);
         }
         if let Some(thread) = self.accept_thread.take() {
@@ -105,22 +124,37 @@ impl Drop for TlsFront {
 /// Generates a CA and a loopback server certificate; returns the CA PEM
 /// and a server configuration presenting the server certificate.
 fn generate_certificates() -> io::Result<(String, ServerConfig)> {
-    let failed = |what: &str, error: rcgen::Error| io::Error::other(format!("failed to generate the {what}: {error}"));
+    let failed = |what: &str, error: rcgen::Error| {
+        io::Error::other(format!("failed to generate the {what}: {error}"))
+    };
     let ca_key = KeyPair::generate().map_err(|e| failed("CA key", e))?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(|e| failed("CA parameters", e))?;
-    ca_params.distinguished_name.push(DnType::CommonName, "sypht-emulator test CA");
+    let mut ca_params =
+        CertificateParams::new(Vec::<String>::new()).map_err(|e| failed("CA parameters", e))?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "sypht-emulator test CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca_params.self_signed(&ca_key).map_err(|e| failed("CA certificate", e))?;
+    let ca_cert = ca_params
+        .self_signed(&ca_key)
+        .map_err(|e| failed("CA certificate", e))?;
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().map_err(|e| failed("server key", e))?;
-    let mut server_params =
-        CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| failed("server parameters", e))?;
-    server_params.distinguished_name.push(DnType::CommonName, "sypht-emulator");
-    server_params.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
-    server_params.subject_alt_names.push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
-    let server_cert = server_params.signed_by(&server_key, &issuer).map_err(|e| failed("server certificate", e))?;
+    let mut server_params = CertificateParams::new(vec!["localhost".to_string()])
+        .map_err(|e| failed("server parameters", e))?;
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "sypht-emulator");
+    server_params
+        .subject_alt_names
+        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    server_params
+        .subject_alt_names
+        .push(SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()));
+    let server_cert = server_params
+        .signed_by(&server_key, &issuer)
+        .map_err(|e| failed("server certificate", e))?;
 
     let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
@@ -151,7 +185,10 @@ fn accept_loop(
             continue;
         };
         if let Ok(registered) = client.try_clone() {
-            streams.lock().unwrap_or_else(|p| p.into_inner()).push(registered);
+            streams
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(registered);
         }
         let config = Arc::clone(&config);
         let shutdown = Arc::clone(&shutdown);
@@ -210,7 +247,11 @@ fn relay(client: TcpStream, backend: SocketAddr, config: Arc<ServerConfig>, shut
                 break;
             }
             Ok(n) => {
-                if tls.write_all(&buffer[..n]).and_then(|()| tls.flush()).is_err() {
+                if tls
+                    .write_all(&buffer[..n])
+                    .and_then(|()| tls.flush())
+                    .is_err()
+                {
                     break;
                 }
                 active = true;
@@ -227,5 +268,8 @@ fn relay(client: TcpStream, backend: SocketAddr, config: Arc<ServerConfig>, shut
 }
 
 fn is_timeout(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }

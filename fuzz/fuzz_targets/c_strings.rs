@@ -29,7 +29,10 @@ fn is_documented(code: i32) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let parts: Vec<CString> = data.split(|&b| b == 0).map(|p| CString::new(p).unwrap()).collect();
+    let parts: Vec<CString> = data
+        .split(|&b| b == 0)
+        .map(|p| CString::new(p).unwrap())
+        .collect();
     let string = |i: usize| parts.get(i).map_or(ptr::null(), |s| s.as_ptr());
     let options = sypht_client_options_new();
     let mut error = ptr::null_mut();

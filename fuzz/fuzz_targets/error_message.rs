@@ -33,6 +33,9 @@ fuzz_target!(|input: (u16, &[u8], &str, &str)| {
     sypht::fuzzing::scrub_secrets(&mut scrubbed, &[secret]);
     if secret.len() >= 8 && !"[redacted]".contains(secret) {
         let needle = secret.as_bytes();
-        assert!(!scrubbed.windows(needle.len()).any(|w| w == needle), "secret survived scrubbing");
+        assert!(
+            !scrubbed.windows(needle.len()).any(|w| w == needle),
+            "secret survived scrubbing"
+        );
     }
 });

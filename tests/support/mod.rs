@@ -24,7 +24,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The whole request as text, for scanning.
@@ -42,14 +45,24 @@ impl Recorded {
 pub enum Reply {
     /// Sends a response with this status, content type and body, and keeps
     /// the connection open.
-    Respond { status: u16, content_type: &'static str, headers: Vec<(String, String)>, body: Vec<u8> },
+    Respond {
+        status: u16,
+        content_type: &'static str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
     /// Closes the connection without a response.
     Close,
 }
 
 impl Reply {
     pub fn json(status: u16, body: impl Into<String>) -> Reply {
-        Reply::Respond { status, content_type: "application/json", headers: Vec::new(), body: body.into().into_bytes() }
+        Reply::Respond {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: body.into().into_bytes(),
+        }
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
@@ -99,7 +112,13 @@ impl Listener {
                 }
             })
         };
-        Listener { addr, stop, streams, accepted, thread: Some(thread) }
+        Listener {
+            addr,
+            stop,
+            streams,
+            accepted,
+            thread: Some(thread),
+        }
     }
 
     /// Shuts down every connection accepted so far.
@@ -151,7 +170,12 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Recorded> {
         .unwrap_or(0);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(Recorded { method, target, headers, body })
+    Some(Recorded {
+        method,
+        target,
+        headers,
+        body,
+    })
 }
 
 fn reason(status: u16) -> &'static str {
@@ -190,7 +214,12 @@ impl ScriptedServer {
                         let _ = writer.shutdown(Shutdown::Both);
                         return;
                     }
-                    Reply::Respond { status, content_type, headers, body } => {
+                    Reply::Respond {
+                        status,
+                        content_type,
+                        headers,
+                        body,
+                    } => {
                         let mut head = format!(
                             "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
                             reason(status),
@@ -200,7 +229,11 @@ impl ScriptedServer {
                             head.push_str(&format!("{name}: {value}\r\n"));
                         }
                         head.push_str("\r\n");
-                        if writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(&body)).is_err() {
+                        if writer
+                            .write_all(head.as_bytes())
+                            .and_then(|()| writer.write_all(&body))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -245,9 +278,14 @@ pub struct Forwarder {
 
 impl Forwarder {
     pub fn start(target: SocketAddr) -> Forwarder {
-        assert!(target.ip().is_loopback(), "the forwarder relays only to loopback");
+        assert!(
+            target.ip().is_loopback(),
+            "the forwarder relays only to loopback"
+        );
         let listener = Listener::start(move |client| {
-            let Ok(upstream) = TcpStream::connect(target) else { return };
+            let Ok(upstream) = TcpStream::connect(target) else {
+                return;
+            };
             pipe(client, upstream);
         });
         Forwarder { listener }
@@ -283,13 +321,23 @@ impl ConnectProxy {
         let listener = Listener::start(move |stream| {
             let mut writer = stream.try_clone().unwrap();
             let mut reader = BufReader::new(stream);
-            let Some(request) = read_request(&mut reader) else { return };
-            record.lock().unwrap().push(format!("{} {}", request.method, request.target));
-            let route = routes.iter().find(|(host, _)| *host == request.target).map(|(_, addr)| *addr);
+            let Some(request) = read_request(&mut reader) else {
+                return;
+            };
+            record
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", request.method, request.target));
+            let route = routes
+                .iter()
+                .find(|(host, _)| *host == request.target)
+                .map(|(_, addr)| *addr);
             match (request.method.as_str(), route) {
                 ("CONNECT", Some(addr)) => {
                     assert!(addr.ip().is_loopback());
-                    let Ok(upstream) = TcpStream::connect(addr) else { return };
+                    let Ok(upstream) = TcpStream::connect(addr) else {
+                        return;
+                    };
                     let _ = writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
                     // Bytes already buffered past the CONNECT head belong to
                     // the tunnel.
@@ -301,7 +349,9 @@ impl ConnectProxy {
                     pipe(reader.into_inner(), upstream);
                 }
                 _ => {
-                    let _ = writer.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    let _ = writer.write_all(
+                        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
                 }
             }
         });
