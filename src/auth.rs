@@ -144,8 +144,9 @@ impl Drop for RefreshGuard<'_> {
 }
 
 /// Requests a new token from the configured endpoint, retrying on
-/// connection failures and on 429, 502, 503 and 504.
-pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
+/// connection failures and on 429, 502, 503 and 504, and giving up at
+/// `deadline` (the deadline of the call that needs the token).
+pub(crate) fn fetch_token(agents: &Agents, config: &Config, deadline: Option<Instant>) -> Result<Token> {
     let secret = config.credentials.client_secret.expose();
     let mut joined = format!("{}:{}", config.credentials.client_id, secret);
     let basic = Secret::new(STANDARD.encode(joined.as_bytes()));
@@ -153,7 +154,7 @@ pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
     // A hostile or broken endpoint may echo the Basic header or the body.
     let secrets = [secret, basic.expose()];
     let url = config.auth_endpoint.as_str();
-    let mut attempts = Attempts::new(config.retry, config.call_deadline);
+    let mut attempts = Attempts::until(config.retry, deadline);
     loop {
         let timeout = attempts.next_timeout(config.request_timeout, "the token request")?;
         let sent_at = Instant::now();

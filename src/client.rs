@@ -203,8 +203,15 @@ impl Client {
     /// Returns a valid access token, fetching one if none is cached or the
     /// cached one is about to expire. Concurrent callers share one fetch.
     pub(crate) fn token(&self) -> Result<Arc<Secret>> {
+        let deadline = self.inner.config.call_deadline.map(|d| Instant::now() + d);
+        self.token_before(deadline)
+    }
+
+    /// Like [`Client::token`], but a fetch gives up at `deadline`, the
+    /// deadline of the call that needs the token.
+    fn token_before(&self, deadline: Option<Instant>) -> Result<Arc<Secret>> {
         let inner = &self.inner;
-        inner.tokens.get(|| auth::fetch_token(&inner.agents, &inner.config))
+        inner.tokens.get(|| auth::fetch_token(&inner.agents, &inner.config, deadline))
     }
 
     /// Drops the cached token so the next call fetches a new one.
@@ -256,8 +263,10 @@ impl Client {
         let mut attempts = Attempts::new(config.retry, config.call_deadline);
         let mut retried_after_401 = false;
         loop {
+            // The token comes first, so that the time spent fetching it
+            // counts against the call deadline.
+            let token = self.token_before(attempts.deadline())?;
             let per_attempt = attempts.next_timeout(timeout.unwrap_or(config.request_timeout), &what)?;
-            let token = self.token()?;
             let body = make_body()?;
             let has_body = !matches!(body, RequestBody::Empty);
             let body_started = Arc::new(AtomicU64::new(0));

@@ -27,6 +27,17 @@ impl Attempts {
         Attempts { policy, start, deadline: call_deadline.map(|d| start + d), retries: 0 }
     }
 
+    /// Like [`Attempts::new`], with the call's deadline given as an instant
+    /// (such as the deadline of the call that needs a token).
+    pub(crate) fn until(policy: RetryPolicy, deadline: Option<Instant>) -> Attempts {
+        Attempts { policy, start: Instant::now(), deadline, retries: 0 }
+    }
+
+    /// The instant by which the call must finish, if it has a deadline.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// The timeout for the next attempt: `per_attempt`, cut to what is left
     /// of the call deadline. Fails once the deadline has passed.
     pub(crate) fn next_timeout(&self, per_attempt: Duration, what: &str) -> Result<Duration> {

@@ -820,3 +820,29 @@ fn results_stay_pending_until_deadline() {
     assert_eq!(err.kind(), ErrorKind::NotFinalised, "{err}");
     assert_eq!(err.result_status(), Some("IN PROGRESS"));
 }
+
+#[test]
+fn call_deadline_includes_token_fetch() {
+    let emu = emulator();
+    let client = builder(&emu)
+        .call_deadline(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let file_id = upload_one(&client);
+    client.clear_token();
+    // The token request uses 500 ms of the budget; the results request
+    // would stall for 3 s, so only 300 ms are left for it.
+    let stall = |ms| FaultAction::StallBeforeResponse(Duration::from_millis(ms));
+    emu.inject_fault(FaultRule::new("/oauth2/token", stall(500)))
+        .unwrap();
+    emu.inject_fault(FaultRule::new("/result/final/", stall(3000)))
+        .unwrap();
+    let start = Instant::now();
+    let err = fetch(&client, &file_id).unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        elapsed < Duration::from_millis(1100),
+        "the call ran {elapsed:?} past an 800 ms deadline"
+    );
+}
