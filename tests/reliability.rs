@@ -846,3 +846,25 @@ fn call_deadline_includes_token_fetch() {
         "the call ran {elapsed:?} past an 800 ms deadline"
     );
 }
+
+#[test]
+fn long_retry_after_fails_fast() {
+    let emu = emulator();
+    let client = builder(&emu).retry_policy(fast_retries(3)).build().unwrap();
+    let file_id = upload_one(&client);
+    let rule = status_fault("/result/final/", 503, Some("3600")).method("GET");
+    emu.inject_fault(rule).unwrap();
+    // The call runs on its own thread: a client that waited out the hour
+    // would otherwise hang the test instead of failing it.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let caller = client.clone();
+    std::thread::spawn(move || {
+        let _ = sender.send(fetch(&caller, &file_id));
+    });
+    let outcome = receiver.recv_timeout(Duration::from_secs(5));
+    let err = outcome
+        .expect("the client waited for a 3600 s Retry-After")
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(503));
+    assert_eq!(result_requests(&emu), 1);
+}
