@@ -868,3 +868,49 @@ fn long_retry_after_fails_fast() {
     assert_eq!(err.http_status(), Some(503));
     assert_eq!(result_requests(&emu), 1);
 }
+
+#[test]
+fn any_api_redirect_is_an_error() {
+    let other = ScriptedServer::start(|_| Reply::json(200, r#"{"fileId":"stolen"}"#));
+    let location = format!("{}/fileupload", other.url());
+    let api = ScriptedServer::start(move |request| {
+        if request.target.starts_with("/oauth2/token") {
+            return Reply::json(
+                200,
+                r#"{"access_token":"redirect-test-token","expires_in":60}"#,
+            );
+        }
+        let status = match request.target.as_str() {
+            t if t.contains("301") => 301,
+            t if t.contains("302") => 302,
+            _ => 303,
+        };
+        Reply::json(status, "{}").with_header("Location", &location)
+    });
+    let client = token_client(&api);
+    for status in [301, 302, 303] {
+        let err = client
+            .request(
+                "POST",
+                &format!("/fileupload/{status}"),
+                Some(&serde_json::json!({"a": 1})),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::HttpStatus, "{err}");
+        assert_eq!(err.http_status(), Some(status));
+        let err = client
+            .request("GET", &format!("/result/final/{status}"), None)
+            .unwrap_err();
+        assert_eq!(err.http_status(), Some(status));
+    }
+    assert_eq!(other.connections(), 0, "a redirect was followed");
+    let posts: Vec<_> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.target.starts_with("/fileupload"))
+        .collect();
+    assert_eq!(posts.len(), 3, "a POST was resent after a redirect");
+    for post in posts {
+        assert_eq!(post.body, br#"{"a":1}"#, "a POST lost its body");
+    }
+}
