@@ -26,8 +26,8 @@ fn message(error: *const SyphtError) -> String {
         .into_owned()
 }
 
-/// Returns an `error` variable that still holds the address of an error
-/// that was already freed, as C code that forgot to reset it would have.
+/// Returns an `error` variable that still contains the address of an
+/// error that was already freed, as C code that forgot to reset it would have.
 fn freed_error() -> *mut SyphtError {
     let mut error = ptr::null_mut();
     assert!(sypht_client_new(ptr::null(), c"x".as_ptr(), &mut error).is_null());

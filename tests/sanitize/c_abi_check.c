@@ -100,7 +100,7 @@ static void check_argument_errors(SyphtClient *client)
   check(sypht_client_options_set_api_base(NULL, "https://x", &error) ==
             SYPHT_ERROR_INVALID_ARGUMENT,
         "set_api_base NULL options", error);
-  /* `error` still holds the freed error: each call must overwrite it. */
+  /* `error` still points at the freed error: each call must overwrite it. */
   sypht_error_free(error);
   check(sypht_client_options_set_api_base(options, NULL, &error) ==
             SYPHT_ERROR_INVALID_ARGUMENT,
