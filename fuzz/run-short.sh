@@ -40,7 +40,7 @@ if command -v cargo-fuzz >/dev/null 2>&1; then
   cargo "+$toolchain" fuzz build --release
   binaries=target/$host/release
 else
-  echo "fuzz: cargo-fuzz not found; building with the flags cargo-fuzz uses"
+  echo "fuzz: cargo-fuzz not found; building with libFuzzer coverage and ASan flags"
   # SanitizerCoverage with inline 8-bit counters, a PC table and
   # comparison tracing feeds libFuzzer; AddressSanitizer catches memory
   # errors; debug assertions and overflow checks turn bugs into crashes.
