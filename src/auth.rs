@@ -144,11 +144,17 @@ impl Drop for RefreshGuard<'_> {
 }
 
 /// Requests a new token from the configured endpoint, retrying on
-/// connection failures and on 429, 502, 503 and 504.
-pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
+/// connection failures and on 429, 502, 503 and 504, and giving up at
+/// `deadline` (the deadline of the call that needs the token).
+pub(crate) fn fetch_token(agents: &Agents, config: &Config, deadline: Option<Instant>) -> Result<Token> {
     let secret = config.credentials.client_secret.expose();
+    let mut joined = format!("{}:{}", config.credentials.client_id, secret);
+    let basic = Secret::new(STANDARD.encode(joined.as_bytes()));
+    crate::config::wipe(&mut joined);
+    // A hostile or broken endpoint may echo the Basic header or the body.
+    let secrets = [secret, basic.expose()];
     let url = config.auth_endpoint.as_str();
-    let mut attempts = Attempts::new(config.retry, config.call_deadline);
+    let mut attempts = Attempts::until(config.retry, deadline);
     loop {
         let timeout = attempts.next_timeout(config.request_timeout, "the token request")?;
         let sent_at = Instant::now();
@@ -163,17 +169,19 @@ pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
             let body = http::read_body(response, 1024 * 1024, url)?;
             Ok((status, retry_after, body))
         });
-        let (status, retry_after, body) = match outcome {
+        let (status, retry_after, mut body) = match outcome {
             Ok(answer) => answer,
             Err(err) if err.kind() == ErrorKind::Network && attempts.wait_for_retry(None) => {
-                crate::log::warn(&format!("token request failed ({err}); retrying"));
+                crate::log::warn(&format!("token request failed ({}); retrying", err.redact(&secrets)));
                 continue;
             }
             Err(err) => {
+                let err = err.redact(&secrets);
                 crate::log::error(&format!("token request failed: {err}"));
-                return Err(err.redact(&[secret]));
+                return Err(err);
             }
         };
+        http::scrub_secrets(&mut body, &secrets);
         if is_retryable_status(status) && attempts.wait_for_retry(retry_after) {
             crate::log::warn(&format!("token request returned HTTP {status}; retrying"));
             continue;
@@ -187,7 +195,7 @@ pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
                 })
             }
             Err(err) => {
-                let err = err.redact(&[secret]);
+                let err = err.redact(&secrets);
                 crate::log::error(&err.to_string());
                 Err(err)
             }

@@ -206,8 +206,15 @@ impl Client {
     /// Returns a valid access token, fetching one if none is cached or the
     /// cached one is about to expire. Concurrent callers share one fetch.
     pub(crate) fn token(&self) -> Result<Arc<Secret>> {
+        let deadline = self.inner.config.call_deadline.map(|d| Instant::now() + d);
+        self.token_before(deadline)
+    }
+
+    /// Like [`Client::token`], but a fetch gives up at `deadline`, the
+    /// deadline of the call that needs the token.
+    fn token_before(&self, deadline: Option<Instant>) -> Result<Arc<Secret>> {
         let inner = &self.inner;
-        inner.tokens.get(|| auth::fetch_token(&inner.agents, &inner.config))
+        inner.tokens.get(|| auth::fetch_token(&inner.agents, &inner.config, deadline))
     }
 
     /// Drops the cached token so the next call fetches a new one.
@@ -220,13 +227,19 @@ impl Client {
         self.token().map(|_| ())
     }
 
-    fn redact(&self, err: Error, token: Option<&Secret>) -> Error {
+    /// The client secret, the Basic credential and `token`, which no error
+    /// message may contain.
+    fn secrets<'a>(&'a self, token: Option<&'a Secret>) -> Vec<&'a str> {
         let config = &self.inner.config;
         let mut secrets = vec![config.credentials.client_secret.expose(), self.inner.basic_value.expose()];
         if let Some(token) = token {
             secrets.push(token.expose());
         }
-        err.redact(&secrets)
+        secrets
+    }
+
+    fn redact(&self, err: Error, token: Option<&Secret>) -> Error {
+        err.redact(&self.secrets(token))
     }
 
     /// Sends an authenticated request to `path` (which starts with `/` and
@@ -253,8 +266,10 @@ impl Client {
         let mut attempts = Attempts::new(config.retry, config.call_deadline);
         let mut retried_after_401 = false;
         loop {
+            // The token comes first, so that the time spent fetching it
+            // counts against the call deadline.
+            let token = self.token_before(attempts.deadline())?;
             let per_attempt = attempts.next_timeout(timeout.unwrap_or(config.request_timeout), &what)?;
-            let token = self.token()?;
             let body = make_body()?;
             let has_body = !matches!(body, RequestBody::Empty);
             let body_started = Arc::new(AtomicU64::new(0));
@@ -283,8 +298,9 @@ impl Client {
             };
             let status = response.status().as_u16();
             let retry_after = header(&response, "retry-after").and_then(|v| retry::parse_retry_after(&v));
-            let location = header(&response, "location");
-            let body = match http::read_body(response, body_limit, &url) {
+            let location = header(&response, "location")
+                .map(|l| crate::error::redact(&l, &self.secrets(Some(&token))));
+            let mut body = match http::read_body(response, body_limit, &url) {
                 Ok(body) => body,
                 Err(err) => {
                     if err.kind() == ErrorKind::Network && idempotent && attempts.wait_for_retry(None) {
@@ -294,6 +310,9 @@ impl Client {
                     return Err(self.redact(err, Some(&token)));
                 }
             };
+            // Callers build error messages from the body, even of a 2xx
+            // answer, so a hostile echo of our credentials is removed here.
+            http::scrub_secrets(&mut body, &self.secrets(Some(&token)));
             if status == 401 {
                 self.inner.tokens.invalidate(&token);
                 if !retried_after_401 {
@@ -332,23 +351,6 @@ impl Client {
             }
             return Ok(RawResponse { status, body });
         }
-    }
-
-    /// Sends an authenticated JSON request and parses the JSON answer.
-    pub(crate) fn call_json(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
-        let data = match body {
-            Some(value) => Some(serde_json::to_vec(value).map_err(|e| Error::internal(e.to_string()))?),
-            None => None,
-        };
-        let mut make_body = || {
-            Ok(match &data {
-                Some(bytes) => RequestBody::Bytes { data: bytes.clone(), content_type: "application/json" },
-                None => RequestBody::Empty,
-            })
-        };
-        let limit = self.inner.config.max_response_bytes;
-        let response = self.send_authenticated(method, path, "application/json", &mut make_body, None, limit)?;
-        parse_json(&response.body, method, path)
     }
 
     /// Sends an authenticated request to any API path, for endpoints this

@@ -241,7 +241,8 @@ pub struct RetryPolicy {
     /// further retry, with random jitter of up to half its value.
     pub initial_backoff: Duration,
     /// Cap of the backoff (default 5 s). A `Retry-After` answer is honoured
-    /// even when longer, as long as it fits the call deadline.
+    /// even when longer, as long as it fits the call deadline and is at
+    /// most 60 s; a longer one ends the retries with the server's error.
     pub max_backoff: Duration,
 }
 

@@ -35,10 +35,16 @@ fn build_agent(config: &Config, proxy: Option<ureq::Proxy>) -> Agent {
     Agent::new_with_config(agent_config)
 }
 
-/// The agents of one client: a direct one for loopback hosts (never
-/// proxied) and one that honours `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`
-/// and `NO_PROXY`. Both are rebuilt when the process id changes, so a
-/// child after `fork()` never reuses its parent's pooled connections.
+/// The agents of one client: a direct one, and one per proxy named in the
+/// environment. Both are rebuilt when the process id changes, so a child
+/// after `fork()` never reuses its parent's pooled connections.
+///
+/// The proxy follows the usual convention (curl, Go, Python requests):
+/// `https://` URLs use `HTTPS_PROXY` (or `https_proxy`), `http://` URLs use
+/// `HTTP_PROXY` (or `http_proxy`), and either falls back to `ALL_PROXY`
+/// (or `all_proxy`). Hosts listed in `NO_PROXY` (or `no_proxy`) and
+/// loopback hosts are always reached directly. The environment is read
+/// when the client is created and again after a fork.
 pub(crate) struct Agents {
     state: Mutex<AgentSet>,
 }
@@ -47,7 +53,9 @@ pub(crate) struct Agents {
 struct AgentSet {
     pid: u32,
     direct: Agent,
-    proxied: Agent,
+    http_proxied: Option<Agent>,
+    https_proxied: Option<Agent>,
+    no_proxy: Vec<String>,
 }
 
 impl Agents {
@@ -62,23 +70,80 @@ impl Agents {
         if state.pid != pid {
             *state = AgentSet::new(config);
         }
-        let loopback = parse_url(url, "URL").map(|u| is_loopback_host(u.host)).unwrap_or(false);
-        if loopback {
-            state.direct.clone()
-        } else {
-            state.proxied.clone()
+        let Ok(parts) = parse_url(url, "URL") else {
+            return state.direct.clone();
+        };
+        if is_loopback_host(parts.host) || matches_no_proxy(parts.host, &state.no_proxy) {
+            return state.direct.clone();
         }
+        let proxied = if parts.https { &state.https_proxied } else { &state.http_proxied };
+        proxied.as_ref().unwrap_or(&state.direct).clone()
     }
 }
 
 impl AgentSet {
     fn new(config: &Config) -> AgentSet {
+        let proxied = |names: &[&str]| {
+            let proxy = proxy_from_env(names).or_else(|| proxy_from_env(&["ALL_PROXY", "all_proxy"]))?;
+            Some(build_agent(config, Some(proxy)))
+        };
+        let no_proxy = env_value(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
         AgentSet {
             pid: std::process::id(),
             direct: build_agent(config, None),
-            proxied: build_agent(config, ureq::Proxy::try_from_env()),
+            http_proxied: proxied(&["HTTP_PROXY", "http_proxy"]),
+            https_proxied: proxied(&["HTTPS_PROXY", "https_proxy"]),
+            no_proxy: no_proxy
+                .split(',')
+                .map(|entry| entry.trim().to_ascii_lowercase())
+                .filter(|entry| !entry.is_empty())
+                .collect(),
         }
     }
+}
+
+/// The first of `names` that is set to a non-empty value.
+fn env_value(names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// The proxy named by the first of `names` that is set. A value that is
+/// not a valid proxy URL is logged and ignored.
+fn proxy_from_env(names: &[&str]) -> Option<ureq::Proxy> {
+    let value = env_value(names)?;
+    match ureq::Proxy::new(value.trim()) {
+        Ok(proxy) => Some(proxy),
+        Err(err) => {
+            // The value may carry proxy credentials, so it is not logged.
+            crate::log::warn(&format!("ignoring the proxy in {}: {err}", names[0]));
+            None
+        }
+    }
+}
+
+/// True when `host` matches a `NO_PROXY` entry: `*` matches every host;
+/// `example.com`, `.example.com` and `*.example.com` match `example.com`
+/// and its subdomains; an entry's `:port` is ignored. Entries are already
+/// trimmed and lowercase.
+pub(crate) fn matches_no_proxy(host: &str, entries: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    entries.iter().any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        let entry = if entry.starts_with('[') {
+            entry.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else if entry.matches(':').count() == 1 {
+            entry.split(':').next().unwrap_or("")
+        } else {
+            entry.as_str()
+        };
+        let domain = entry.trim_start_matches('*').trim_start_matches('.').trim_end_matches('.');
+        !domain.is_empty()
+            && (host == domain || (host.len() > domain.len() && host.ends_with(domain) && {
+                host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+            }))
+    })
 }
 
 /// Characters kept as they are inside a path segment or query value
@@ -221,6 +286,33 @@ pub(crate) fn read_body(response: Response<Body>, limit: u64, url: &str) -> Resu
         .map_err(|e| transport_error(e, url))
 }
 
+/// Secrets shorter than this are not scrubbed from response bodies, so that
+/// a short value cannot match ordinary bytes of a document.
+const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
+
+/// Replaces every occurrence of each secret in a response body with
+/// `[redacted]`. A server that echoes the Authorization header or the
+/// request body would otherwise put credentials into error messages built
+/// from the body, and doing this on the raw bytes, before messages are
+/// cut to length, also catches an echo that straddles the cut.
+pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
+    for secret in secrets {
+        let secret = secret.as_bytes();
+        if secret.len() < MIN_SCRUBBED_SECRET_BYTES || !body.windows(secret.len()).any(|w| w == secret) {
+            continue;
+        }
+        let mut scrubbed = Vec::with_capacity(body.len());
+        let mut rest = body.as_slice();
+        while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+            scrubbed.extend_from_slice(&rest[..at]);
+            scrubbed.extend_from_slice(b"[redacted]");
+            rest = &rest[at + secret.len()..];
+        }
+        scrubbed.extend_from_slice(rest);
+        *body = scrubbed;
+    }
+}
+
 /// Builds the error for a non-2xx answer: the status, the request, and the
 /// server's message (from a JSON `message`, `error_description` or `error`
 /// field, or else the raw body), sanitised and cut to a readable length.
@@ -259,6 +351,38 @@ pub(crate) fn server_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_replaces_every_echo() {
+        let mut body = b"a tok-12345678 b tok-12345678".to_vec();
+        scrub_secrets(&mut body, &["tok-12345678", "short", ""]);
+        assert_eq!(body, b"a [redacted] b [redacted]");
+        let mut short = b"short".to_vec();
+        scrub_secrets(&mut short, &["short"]);
+        assert_eq!(short, b"short");
+    }
+
+    #[test]
+    fn no_proxy_entries_match_domains() {
+        let entries: Vec<String> = ["example.com", ".internal", "*.corp.test", "10.1.2.3", "[::2]:8080", "host:3128"]
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert!(matches_no_proxy("example.com", &entries));
+        assert!(matches_no_proxy("API.Example.com", &entries));
+        assert!(matches_no_proxy("example.com.", &entries));
+        assert!(!matches_no_proxy("badexample.com", &entries));
+        assert!(matches_no_proxy("a.internal", &entries));
+        assert!(matches_no_proxy("internal", &entries));
+        assert!(matches_no_proxy("x.corp.test", &entries));
+        assert!(matches_no_proxy("10.1.2.3", &entries));
+        assert!(!matches_no_proxy("10.1.2.30", &entries));
+        assert!(matches_no_proxy("::2", &entries));
+        assert!(matches_no_proxy("host", &entries));
+        assert!(!matches_no_proxy("other.test", &entries));
+        assert!(matches_no_proxy("anything", &["*".to_string()]));
+        assert!(!matches_no_proxy("anything", &[]));
+    }
 
     #[test]
     fn component_encoding_covers_awkward_ids() {

@@ -20,6 +20,9 @@ mod multipart;
 mod retry;
 
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use api::{
     AnnotationField, AnnotationFilter, AnnotationList, AnnotationValue, BulkEntity, Company, EntityPage, NewTask, PagingOptions,

@@ -13,6 +13,12 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
+/// Longest `Retry-After` that a retry waits for. A server asking for a
+/// longer wait gets its error returned at once rather than a thread that
+/// blocks for up to a day (the parser's limit) when no call deadline is
+/// set. NOTE: the value is a judgement, not taken from Sypht's docs.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// The deadline and attempt count of one call.
 pub(crate) struct Attempts {
     policy: RetryPolicy,
@@ -25,6 +31,17 @@ impl Attempts {
     pub(crate) fn new(policy: RetryPolicy, call_deadline: Option<Duration>) -> Attempts {
         let start = Instant::now();
         Attempts { policy, start, deadline: call_deadline.map(|d| start + d), retries: 0 }
+    }
+
+    /// Like [`Attempts::new`], with the call's deadline given as an instant
+    /// (such as the deadline of the call that needs a token).
+    pub(crate) fn until(policy: RetryPolicy, deadline: Option<Instant>) -> Attempts {
+        Attempts { policy, start: Instant::now(), deadline, retries: 0 }
+    }
+
+    /// The instant by which the call must finish, if it has a deadline.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The timeout for the next attempt: `per_attempt`, cut to what is left
@@ -57,9 +74,12 @@ impl Attempts {
     /// Waits before the next retry and returns true, or returns false when
     /// no retry is left or the wait would pass the call deadline.
     /// `retry_after` is the server's `Retry-After`, which replaces the
-    /// backoff.
+    /// backoff; one longer than [`MAX_RETRY_AFTER`] is not waited for.
     pub(crate) fn wait_for_retry(&mut self, retry_after: Option<Duration>) -> bool {
         if self.retries >= self.policy.max_retries {
+            return false;
+        }
+        if retry_after.is_some_and(|wait| wait > MAX_RETRY_AFTER) {
             return false;
         }
         let delay = retry_after.unwrap_or_else(|| self.backoff());
@@ -153,6 +173,15 @@ mod tests {
         attempts.retries = 5;
         let capped = attempts.backoff();
         assert!(capped >= Duration::from_millis(200) && capped <= Duration::from_millis(400));
+    }
+
+    #[test]
+    fn long_retry_after_is_not_waited_for() {
+        let mut attempts = Attempts::new(RetryPolicy::default(), None);
+        let start = Instant::now();
+        assert!(!attempts.wait_for_retry(Some(MAX_RETRY_AFTER + Duration::from_secs(1))));
+        assert!(start.elapsed() < Duration::from_secs(1));
+        assert_eq!(attempts.retries(), 0);
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod router;
 mod server;
 mod state;
 mod tags;
+mod tls;
 mod upload;
 mod util;
 mod workflows;
@@ -39,6 +40,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{FaultAction, FaultRule, LoggedRequest};
+pub use tls::TlsFront;
 use server::Shared;
 
 /// Settings for one emulator instance. Build it with struct update syntax

@@ -155,3 +155,26 @@ pub(crate) fn json_out(value: &impl serde::Serialize) -> Result<*mut c_char> {
 pub(crate) fn as_strs(items: &[String]) -> Vec<&str> {
     items.iter().map(String::as_str).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_turns_panic_into_internal_error() {
+        let mut error: *mut SyphtError = std::ptr::null_mut();
+        let code = guard_code("test_function", &mut error, || panic!("deliberate test panic"));
+        assert_eq!(code, ErrorKind::Internal.code());
+        assert!(!error.is_null());
+        // SAFETY: `guard_code` stored a pointer from Box::into_raw.
+        let boxed = unsafe { Box::from_raw(error) };
+        let message = super::super::error::sypht_error_message(&*boxed);
+        // SAFETY: the message is a NUL-terminated string owned by `boxed`.
+        let text = unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned();
+        assert!(text.contains("test_function panicked: deliberate test panic"), "{text}");
+        let pointer = guard("test_function", std::ptr::null_mut(), std::ptr::null_mut::<u8>(), || {
+            panic!("{}", String::from("owned payload"))
+        });
+        assert!(pointer.is_null());
+    }
+}

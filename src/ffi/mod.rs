@@ -30,6 +30,8 @@ mod boundary;
 mod bytes;
 mod client;
 mod entities;
+#[cfg(feature = "test-panic")]
+mod debug;
 mod error;
 mod options;
 mod request;
@@ -43,6 +45,8 @@ pub use annotations::*;
 pub use bytes::*;
 pub use client::*;
 pub use entities::*;
+#[cfg(feature = "test-panic")]
+pub use debug::*;
 pub use error::*;
 pub use options::*;
 pub use request::*;

@@ -270,8 +270,9 @@ pub extern "C" fn sypht_client_options_set_call_deadline_ms(
 /// Sets how GET and token requests are retried on connection failures and
 /// 429/502/503/504: `max_retries` after the first attempt (0 disables
 /// retries), a first backoff of `initial_backoff_ms` that doubles up to
-/// `max_backoff_ms`. Defaults: 3, 200, 5000. Returns `SYPHT_OK` or an
-/// error code.
+/// `max_backoff_ms`. Defaults: 3, 200, 5000. A `Retry-After` from the
+/// server replaces the backoff, unless it asks for more than 60 s, which
+/// ends the retries. Returns `SYPHT_OK` or an error code.
 #[no_mangle]
 pub extern "C" fn sypht_client_options_set_retries(
     options: *mut SyphtClientOptions,
