@@ -166,12 +166,14 @@ pub(crate) fn fetch_token(agents: &Agents, config: &Config) -> Result<Token> {
         let (status, retry_after, body) = match outcome {
             Ok(answer) => answer,
             Err(err) if err.kind() == ErrorKind::Network && attempts.wait_for_retry(None) => {
+                let err = err.redact(&[secret]);
                 crate::log::warn(&format!("token request failed ({err}); retrying"));
                 continue;
             }
             Err(err) => {
+                let err = err.redact(&[secret]);
                 crate::log::error(&format!("token request failed: {err}"));
-                return Err(err.redact(&[secret]));
+                return Err(err);
             }
         };
         if is_retryable_status(status) && attempts.wait_for_retry(retry_after) {

@@ -21,10 +21,12 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod boundary;
+mod callbacks;
 mod client;
 mod error;
 mod options;
 
+pub use callbacks::*;
 pub use client::*;
 pub use error::*;
 pub use options::*;
