@@ -183,7 +183,7 @@ extern "C" {
  * of the request body sent so far and their total while the file is
  * sent. `callback` runs on the calling thread, only during this call,
  * and must not unwind. `sent` starts again from 0 if the upload is sent a
- * second time after a 401 answer. Returns the new fileId, freed with
+ * second time after a 401 response. Returns the new fileId, freed with
  * `sypht_free_string`, or NULL on error.
  */
 char *sypht_upload_with_progress(SyphtClient *client,

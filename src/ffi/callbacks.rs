@@ -1,8 +1,8 @@
 //! Callbacks into C: upload progress and log records.
 //!
-//! Both callback types are `extern "C"` functions. If one unwinds (a C++
-//! exception, a `longjmp` past Rust frames) the process aborts, so C++
-//! callbacks must catch everything they throw. Panics in the Rust code
+//! Both callback types use the plain C ABI, so a callback that unwinds
+//! (a C++ exception, a `longjmp` past Rust frames) is undefined behaviour.
+//! C++ callbacks must catch everything they throw. Panics in the Rust code
 //! around a callback are caught here and never reach the caller.
 
 use std::ffi::{c_char, c_void, CString};
@@ -47,7 +47,7 @@ fn level_code(level: LogLevel) -> i32 {
 #[derive(Clone, Copy)]
 struct UserData(*mut c_void);
 
-// SAFETY: libsypht never dereferences the pointer; it only hands it back
+// SAFETY: libsypht never dereferences the pointer. It only hands it back
 // to the caller's callback. The documentation of each function that takes
 // one states on which threads the callback runs.
 unsafe impl Send for UserData {}
@@ -69,7 +69,7 @@ fn progress_fn(callback: SyphtProgressCallback, user_data: *mut c_void) -> Optio
 /// of the request body sent so far and their total while the file is
 /// sent. `callback` runs on the calling thread, only during this call,
 /// and must not unwind. `sent` starts again from 0 if the upload is sent a
-/// second time after a 401 answer. Returns the new fileId, freed with
+/// second time after a 401 response. Returns the new fileId, freed with
 /// `sypht_free_string`, or NULL on error.
 #[no_mangle]
 pub extern "C" fn sypht_upload_with_progress(
@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn log_callback_receives_c_strings() {
         let _serial = crate::log::TEST_CALLBACK_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        let records = std::sync::Mutex::new(Vec::new());
+        let records = std::sync::Mutex::new(Vec::<(i32, String)>::new());
         let user_data = &records as *const _ as *mut c_void;
         sypht_set_log_callback(Some(record_log), user_data);
         crate::log::warn("ffi log test with\0a NUL");
