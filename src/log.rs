@@ -35,7 +35,9 @@ static CALLBACK: RwLock<Option<LogFn>> = RwLock::new(None);
 /// so whatever it borrows may be released. A callback must not call
 /// `set_log_callback` itself, since that would wait for its own return.
 pub fn set_log_callback(callback: Option<LogFn>) {
-    let mut slot = CALLBACK.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = CALLBACK
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     ENABLED.store(callback.is_some(), Ordering::Release);
     *slot = callback;
 }
@@ -58,7 +60,9 @@ fn emit(level: LogLevel, message: &str) {
     }
     // The read lock is held during the call so that `set_log_callback`
     // can promise the old callback has returned.
-    let slot = CALLBACK.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let slot = CALLBACK
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(callback) = slot.as_ref() {
         // A panicking callback must not fail the request that logged.
         let _ = catch_unwind(AssertUnwindSafe(|| callback(level, message)));

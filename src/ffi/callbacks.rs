@@ -18,12 +18,14 @@ use crate::log::{set_log_callback, LogLevel};
 /// Receives upload progress: `sent` bytes of the request body so far out
 /// of `total`, and the `user_data` given with it. Called on the thread
 /// that made the upload call, only while that call runs.
-pub type SyphtProgressCallback = Option<extern "C" fn(sent: u64, total: u64, user_data: *mut c_void)>;
+pub type SyphtProgressCallback =
+    Option<extern "C" fn(sent: u64, total: u64, user_data: *mut c_void)>;
 
 /// Receives one log record: a level (`SYPHT_LOG_*`), a NUL-terminated
 /// UTF-8 message that is valid only during the call, and the `user_data`
 /// given with it. May be called from any thread, by several at once.
-pub type SyphtLogCallback = Option<extern "C" fn(level: i32, message: *const c_char, user_data: *mut c_void)>;
+pub type SyphtLogCallback =
+    Option<extern "C" fn(level: i32, message: *const c_char, user_data: *mut c_void)>;
 
 /// Detail useful when debugging the library.
 pub const SYPHT_LOG_DEBUG: i32 = 1;
@@ -33,6 +35,11 @@ pub const SYPHT_LOG_INFO: i32 = 2;
 pub const SYPHT_LOG_WARN: i32 = 3;
 /// A failure returned to the caller.
 pub const SYPHT_LOG_ERROR: i32 = 4;
+
+// Callers filter with `level >= SYPHT_LOG_WARN`, so the order is fixed.
+const _: () = assert!(SYPHT_LOG_DEBUG < SYPHT_LOG_INFO);
+const _: () = assert!(SYPHT_LOG_INFO < SYPHT_LOG_WARN);
+const _: () = assert!(SYPHT_LOG_WARN < SYPHT_LOG_ERROR);
 
 fn level_code(level: LogLevel) -> i32 {
     match level {
@@ -81,9 +88,20 @@ pub extern "C" fn sypht_upload_with_progress(
     user_data: *mut c_void,
     error: *mut *mut SyphtError,
 ) -> *mut c_char {
-    guard("sypht_upload_with_progress", error, std::ptr::null_mut(), || {
-        upload_path(client, path, products, products_len, progress_fn(callback, user_data))
-    })
+    guard(
+        "sypht_upload_with_progress",
+        error,
+        std::ptr::null_mut(),
+        || {
+            upload_path(
+                client,
+                path,
+                products,
+                products_len,
+                progress_fn(callback, user_data),
+            )
+        },
+    )
 }
 
 /// Like `sypht_upload_bytes`, with a progress callback as for
@@ -101,10 +119,23 @@ pub extern "C" fn sypht_upload_bytes_with_progress(
     user_data: *mut c_void,
     error: *mut *mut SyphtError,
 ) -> *mut c_char {
-    guard("sypht_upload_bytes_with_progress", error, std::ptr::null_mut(), || {
-        let progress = progress_fn(callback, user_data);
-        upload_buffer(client, data, data_len, file_name, products, products_len, progress)
-    })
+    guard(
+        "sypht_upload_bytes_with_progress",
+        error,
+        std::ptr::null_mut(),
+        || {
+            let progress = progress_fn(callback, user_data);
+            upload_buffer(
+                client,
+                data,
+                data_len,
+                file_name,
+                products,
+                products_len,
+                progress,
+            )
+        },
+    )
 }
 
 /// Installs `callback` as the process-wide receiver of log records (token
@@ -170,7 +201,10 @@ mod tests {
             &mut error,
         );
         assert!(id.is_null());
-        assert_eq!(super::super::sypht_error_code(error), super::super::SYPHT_ERROR_INVALID_ARGUMENT);
+        assert_eq!(
+            super::super::sypht_error_code(error),
+            super::super::SYPHT_ERROR_INVALID_ARGUMENT
+        );
         super::super::sypht_error_free(error);
     }
 
@@ -178,7 +212,9 @@ mod tests {
         // SAFETY: the test passes a pointer to a live `Mutex<Vec<_>>`, and
         // `message` is a NUL-terminated string valid during the call.
         let records = unsafe { &*(user_data as *const std::sync::Mutex<Vec<(i32, String)>>) };
-        let message = unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy().into_owned();
+        let message = unsafe { std::ffi::CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned();
         if message.starts_with("ffi log test") {
             records.lock().unwrap().push((level, message));
         }
@@ -186,7 +222,9 @@ mod tests {
 
     #[test]
     fn log_callback_receives_c_strings() {
-        let _serial = crate::log::TEST_CALLBACK_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let _serial = crate::log::TEST_CALLBACK_LOCK
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let records = std::sync::Mutex::new(Vec::<(i32, String)>::new());
         let user_data = &records as *const _ as *mut c_void;
         sypht_set_log_callback(Some(record_log), user_data);
@@ -196,17 +234,17 @@ mod tests {
 
         let records = records.lock().unwrap();
         assert_eq!(records.len(), 1);
-        assert_eq!(records[0], (SYPHT_LOG_WARN, "ffi log test with a NUL".to_string()));
+        assert_eq!(
+            records[0],
+            (SYPHT_LOG_WARN, "ffi log test with a NUL".to_string())
+        );
     }
 
     #[test]
-    fn log_levels_map_in_order() {
+    fn log_levels_map_to_constants() {
         assert_eq!(level_code(LogLevel::Debug), SYPHT_LOG_DEBUG);
         assert_eq!(level_code(LogLevel::Info), SYPHT_LOG_INFO);
         assert_eq!(level_code(LogLevel::Warn), SYPHT_LOG_WARN);
         assert_eq!(level_code(LogLevel::Error), SYPHT_LOG_ERROR);
-        assert!(SYPHT_LOG_DEBUG < SYPHT_LOG_INFO);
-        assert!(SYPHT_LOG_INFO < SYPHT_LOG_WARN);
-        assert!(SYPHT_LOG_WARN < SYPHT_LOG_ERROR);
     }
 }
