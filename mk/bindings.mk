@@ -3,9 +3,9 @@
 #   include mk/bindings.mk
 #
 # Targets:
-#   install          PREFIX (default /usr/local), DESTDIR: libsypht.so with
+#   install-package  PREFIX (default /usr/local), DESTDIR: libsypht.so with
 #                    its soname links, libsypht.a, sypht.h, sypht.hpp and
-#                    sypht.pc
+#                    sypht.pc; a top-level `install` can depend on it
 #   test-bindings    all of the following
 #   test-go          Go binding tests with -race, shared then static
 #   test-examples    C++, Go and Python extract examples against the emulator
@@ -32,10 +32,10 @@ export SYPHT_EMULATOR_BIN
 # through an rpath.
 SYPHT_SHARED_LDFLAGS := -L$(SYPHT_STAGE_SHARED)/lib -Wl,-rpath,$(SYPHT_STAGE_SHARED)/lib
 
-.PHONY: install test-bindings test-go test-examples test-packaging \
+.PHONY: install-package test-bindings test-go test-examples test-packaging \
 	bindings-stage bindings-emulator
 
-install:
+install-package:
 	$(SYPHT_ROOT)/mk/install.sh --profile $(SYPHT_PROFILE) --prefix $(PREFIX) \
 		$(if $(DESTDIR),--destdir $(DESTDIR))
 
