@@ -12,16 +12,22 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod annotations;
 mod auth;
 mod document;
+mod entities;
+mod files;
 mod http;
 mod multipart;
+mod png;
 mod results;
 mod router;
 mod server;
 mod state;
+mod tags;
 mod upload;
 mod util;
+mod workflows;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -13,7 +13,6 @@ pub struct PartHead {
     /// Present when the Content-Disposition has a filename, which is what
     /// makes a part a file part.
     pub filename: Option<String>,
-    pub content_type: Option<String>,
 }
 
 #[derive(Debug)]
@@ -249,15 +248,14 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn parse_part_headers(text: &str) -> Result<PartHead, MultipartError> {
     let mut disposition = None;
-    let mut content_type = None;
     for line in text.split("\r\n") {
         let Some((name, value)) = line.split_once(':') else {
             return Err(malformed(format!("part header line has no colon: {line:?}")));
         };
+        // The part Content-Type is ignored, because the Java and Kotlin
+        // clients send a wrong one for the file part.
         if name.trim().eq_ignore_ascii_case("content-disposition") {
             disposition = Some(value.trim().to_string());
-        } else if name.trim().eq_ignore_ascii_case("content-type") {
-            content_type = Some(value.trim().to_string());
         }
     }
     let Some(disposition) = disposition else {
@@ -271,7 +269,7 @@ fn parse_part_headers(text: &str) -> Result<PartHead, MultipartError> {
     let filename = param("filename*")
         .and_then(|v| decode_ext_value(&v))
         .or_else(|| param("filename"));
-    Ok(PartHead { name, filename, content_type })
+    Ok(PartHead { name, filename })
 }
 
 /// Parses `form-data; name="a"; filename="b"` into lower-cased parameter

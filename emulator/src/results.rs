@@ -169,13 +169,13 @@ fn labelled(lines: &[String], labels: &[&str]) -> Option<String> {
     None
 }
 
-fn format_cents(cents: i64) -> String {
+pub fn format_cents(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
 }
 
 /// Parses an amount such as `$1,234.5` or `AUD 99` into cents.
-fn parse_amount(text: &str) -> Option<i64> {
+pub fn parse_amount(text: &str) -> Option<i64> {
     let cleaned: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-').collect();
     let negative = cleaned.starts_with('-');
     let digits = cleaned.trim_start_matches('-');
@@ -198,7 +198,7 @@ const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug"
 /// Normalises common date spellings to `YYYY-MM-DD`: ISO dates, day-first
 /// `DD/MM/YYYY` or `DD-MM-YYYY` (the Australian order), and `3 Feb 2021`.
 /// Other text is returned unchanged.
-fn normalise_date(text: &str) -> String {
+pub fn normalise_date(text: &str) -> String {
     let valid = |y: i64, m: u32, d: u32| (1..=12).contains(&m) && (1..=31).contains(&d) && (1000..=9999).contains(&y);
     let parts: Vec<&str> = text.split(['-', '/', '.', ' ']).filter(|p| !p.is_empty()).collect();
     if parts.len() == 3 {

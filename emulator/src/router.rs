@@ -9,7 +9,7 @@ use crate::auth::{self, Caller};
 use crate::http::{BodyReader, Request, Response};
 use crate::server::Shared;
 use crate::util::{iso_millis, percent_decode};
-use crate::{results, upload};
+use crate::{annotations, entities, files, results, tags, upload, workflows};
 
 /// Everything a handler needs for one request.
 pub struct Ctx<'a, 'b> {
@@ -64,7 +64,51 @@ fn resolve(method: &str, segments: &[&str]) -> Route {
         ["oauth2", "token"] => pick(method, Public, &[("POST", |c| auth::oauth2_token(c.shared, c.request, c.body))]),
         ["oauth", "token"] => pick(method, Public, &[("POST", |c| auth::legacy_token(c.shared, c.request, c.body))]),
         ["fileupload"] => pick(method, Bearer, &[("POST", |c| upload::upload_v1(c.shared, authed(&c.caller), c.request, c.body))]),
+        ["fileupload", "json"] => pick(method, Bearer, &[("POST", |c| upload::upload_json(c.shared, authed(&c.caller), c.body))]),
+        ["fileupload", "v2", "multipart"] => {
+            pick(method, Bearer, &[("POST", |c| upload::upload_v2(c.shared, authed(&c.caller), c.request, c.body))])
+        }
         ["result", "final", _] => pick(method, Bearer, &[("GET", result_final)]),
+        ["result", "image", _] => pick(method, Bearer, &[("GET", files::result_image)]),
+        ["app", "docs", _] => pick(method, Bearer, &[("GET", files::doc_metadata)]),
+        ["app", "docs", _, "download"] => pick(method, Bearer, &[("GET", files::doc_download)]),
+        ["app", "docs", _, "companyannotation", _, "data"] => pick(method, Bearer, &[("PUT", annotations::upload)]),
+        ["app", "company", "byclientid", _] => pick(method, Bearer, &[("GET", files::company_by_client_id)]),
+        ["app", "company", _, "tags"] => pick(method, Bearer, &[("POST", tags::create_tag)]),
+        ["app", "company", _, "tags", _] => pick(method, Bearer, &[("GET", tags::get_tag), ("DELETE", tags::delete_tag)]),
+        ["app", "company", _, "tags", _, "documents"] => pick(
+            method,
+            Bearer,
+            &[("GET", tags::get_tag_documents), ("PUT", tags::put_tag_documents), ("PATCH", tags::patch_tag_documents)],
+        ),
+        ["app", "company", _, "tags", _, "documents", _] => pick(method, Bearer, &[("DELETE", tags::delete_tag_document)]),
+        ["app", "company", _, "documents", _, "tags"] => pick(
+            method,
+            Bearer,
+            &[("GET", tags::get_document_tags), ("PUT", tags::put_document_tags), ("PATCH", tags::patch_document_tags)],
+        ),
+        ["app", "company", _, "tasks", "tags", "batch"] => pick(method, Bearer, &[("POST", tags::batch_task_tags)]),
+        ["app", "company", _, "tasks", _, "tags"] => pick(method, Bearer, &[("GET", tags::get_task_tags)]),
+        ["app", "annotations"] => pick(method, Bearer, &[("GET", annotations::list)]),
+        ["app", "annotations", "search"] => pick(method, Bearer, &[("POST", annotations::search)]),
+        ["app", "specifications"] => pick(method, Bearer, &[("POST", annotations::upsert_specification)]),
+        ["app", "tasks"] => pick(method, Bearer, &[("POST", annotations::create_task)]),
+        ["storage", _, "entity", _, _] => pick(
+            method,
+            Bearer,
+            &[("PUT", entities::put_entity), ("GET", entities::get_entity), ("DELETE", entities::delete_entity)],
+        ),
+        ["storage", _, "bulkentity", _] => pick(method, Bearer, &[("POST", entities::bulk_put)]),
+        ["storage", _, "entitysearch", _] => pick(method, Bearer, &[("GET", entities::list_ids), ("POST", entities::search)]),
+        ["storage", _, "entitysearch", _, "by_id"] => pick(method, Bearer, &[("POST", entities::get_by_ids)]),
+        ["workflows", _, "jobs"] => pick(method, Bearer, &[("POST", workflows::create_job)]),
+        ["workflows", _, "invoke"] => pick(method, Bearer, &[("POST", workflows::invoke)]),
+        ["workflows", _, "rules", _] => pick(
+            method,
+            Bearer,
+            &[("GET", workflows::get_rules), ("PUT", workflows::put_rules), ("DELETE", workflows::delete_rules)],
+        ),
+        ["workflows", _, "data", _] => pick(method, Bearer, &[("GET", workflows::get_data), ("PUT", workflows::put_data)]),
         _ => Route::NotFound,
     }
 }
@@ -173,4 +217,84 @@ fn result_final(ctx: &mut Ctx) -> Response {
             "results": { "timestamp": iso_millis(finalised_at), "fields": fields },
         }),
     )
+}
+
+/// Limit on JSON request bodies other than uploads.
+pub const MAX_JSON_BODY_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads the body as JSON. The Content-Type is not checked, because the
+/// Python client sends workflow calls without one.
+pub fn read_json(ctx: &mut Ctx) -> Result<Value, Response> {
+    let bytes = ctx.body.read_to_vec(MAX_JSON_BODY_BYTES).map_err(|error| {
+        let mut response = Response::error(400, "invalid_body", &format!("failed to read the request body: {error}"));
+        response.close = true;
+        response
+    })?;
+    if bytes.is_empty() {
+        return Err(Response::error(400, "invalid_body", "request body is empty; send a JSON document"));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|error| Response::error(400, "invalid_json", &format!("request body is not valid JSON: {error}")))
+}
+
+/// Reads the body as a JSON object.
+pub fn read_json_object(ctx: &mut Ctx) -> Result<serde_json::Map<String, Value>, Response> {
+    match read_json(ctx)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(Response::error(400, "invalid_body", "request body must be a JSON object")),
+    }
+}
+
+/// Checks that a company id from the path is the caller's company.
+pub fn require_company(ctx: &Ctx, company_id: &str) -> Result<(), Response> {
+    if ctx.caller().company_id == company_id {
+        Ok(())
+    } else {
+        Err(Response::error(
+            403,
+            "forbidden",
+            &format!("company {company_id} is not the company of this access token; use the id from /app/company/byclientid"),
+        ))
+    }
+}
+
+pub fn bad_request(error: &str, message: &str) -> Response {
+    Response::error(400, error, message)
+}
+
+/// Reads an array of strings from `object[key]`. Returns `Ok(None)` when
+/// the key is absent and `optional` is set.
+pub fn string_array(object: &serde_json::Map<String, Value>, key: &str, optional: bool) -> Result<Option<Vec<String>>, Response> {
+    let invalid = || bad_request("invalid_field", &format!("{key} must be an array of strings"));
+    match object.get(key) {
+        None if optional => Ok(None),
+        None => Err(bad_request("missing_field", &format!("missing required field {key} (an array of strings)"))),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_string).ok_or_else(invalid))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// Reads a non-empty string from `object[key]`.
+pub fn required_string(object: &serde_json::Map<String, Value>, key: &str) -> Result<String, Response> {
+    match object.get(key) {
+        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+        Some(Value::String(_)) => Err(bad_request("invalid_field", &format!("{key} must not be empty"))),
+        Some(_) => Err(bad_request("invalid_field", &format!("{key} must be a string"))),
+        None => Err(bad_request("missing_field", &format!("missing required field {key}"))),
+    }
+}
+
+/// Unwraps a handler step, returning its error response from the handler.
+#[macro_export]
+macro_rules! try_response {
+    ($expr:expr) => {
+        match $expr {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
 }

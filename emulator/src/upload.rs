@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
@@ -243,37 +244,202 @@ pub fn upload_v1(shared: &Shared, caller: &Caller, request: &Request, body: &mut
         Ok(options) => options,
         Err(response) => return response,
     };
-    let record = store_v1(shared, caller, received.document, received.file_name, options);
-    Response::json(200, &json!({ "fileId": record.0, "uploadedAt": record.1, "status": "RECEIVED" }))
+    match store_v1(shared, caller, received.document, received.file_name, options) {
+        Ok((file_id, uploaded_at)) => {
+            Response::json(200, &json!({ "fileId": file_id, "uploadedAt": uploaded_at, "status": "RECEIVED" }))
+        }
+        Err(response) => response,
+    }
 }
 
-/// Stores a v1 upload and returns its file id and upload time.
+/// Handles `POST /fileupload/v2/multipart`: stores the `file` part without
+/// starting any processing. Other plain fields are kept as sent.
+pub fn upload_v2(shared: &Shared, caller: &Caller, request: &Request, body: &mut BodyReader) -> Response {
+    let received = match receive_multipart(shared, request, body, "file") {
+        Ok(received) => received,
+        Err(response) => return response,
+    };
+    let tags = received.all("tags");
+    let record = new_record(shared, caller, received.document, received.file_name, Processing::NotStarted);
+    let (file_id, uploaded_at) = (record.file_id.clone(), iso_millis(record.uploaded_at));
+    let mut record = record;
+    record.extra_fields = received.fields.into_iter().filter(|(name, _)| name != "tags").collect();
+    record.tags = dedup(tags);
+    let mut state = shared.state();
+    state.ensure_tags(&caller.company_id, &record.tags);
+    state.files.insert(file_id.clone(), record);
+    Response::json(
+        200,
+        &json!({ "id": file_id, "fileId": file_id, "uploadedAt": uploaded_at, "status": "RECEIVED" }),
+    )
+}
+
+/// Reads an optional selector from the JSON upload, which may be a JSON
+/// array or, as in the multipart form, a string holding one.
+fn json_selector(object: &serde_json::Map<String, Value>, name: &str) -> Result<Option<Vec<String>>, Response> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => parse_string_array(name, text).map(Some),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str().map(str::to_string).ok_or_else(|| {
+                    bad_request("invalid_field", &format!("{name} must be a JSON array of strings"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(bad_request("invalid_field", &format!("{name} must be a JSON array of strings"))),
+    }
+}
+
+fn json_optional_string(object: &serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, Response> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.is_empty() => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(bad_request("invalid_field", &format!("{name} must be a string"))),
+    }
+}
+
+/// Handles `POST /fileupload/json`: the v1 upload with the document as a
+/// base64 string in `fileToUpload`.
+pub fn upload_json(shared: &Shared, caller: &Caller, body: &mut BodyReader) -> Response {
+    let max = shared.config.max_upload_bytes;
+    // Base64 needs 4 bytes for every 3, plus room for the other fields.
+    let body_limit = max.saturating_mul(4) / 3 + 4 + MULTIPART_OVERHEAD_BYTES;
+    let bytes = match body.read_to_vec(body_limit) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => return too_large(max),
+        Err(error) => {
+            let mut response = bad_request("invalid_body", &format!("failed to read the request body: {error}"));
+            response.close = true;
+            return response;
+        }
+    };
+    let object = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => return bad_request("invalid_body", "request body must be a JSON object"),
+        Err(error) => return bad_request("invalid_json", &format!("request body is not valid JSON: {error}")),
+    };
+    drop(bytes);
+    let result = (|| {
+        let encoded = match object.get("fileToUpload") {
+            Some(Value::String(text)) => text,
+            Some(_) => return Err(bad_request("invalid_field", "fileToUpload must be a base64 string")),
+            None => return Err(bad_request("missing_file", "missing fileToUpload: send the document as a base64 string")),
+        };
+        let cleaned: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(cleaned.as_bytes())
+            .map_err(|error| bad_request("invalid_field", &format!("fileToUpload is not valid standard base64: {error}")))?;
+        let mut spool = Spool::new(max, shared_spill_path(shared));
+        for piece in decoded.chunks(1024 * 1024) {
+            spool.write(piece).map_err(spool_error)?;
+        }
+        drop(decoded);
+        let document = spool.finish().map_err(spool_error)?;
+        check_page_limit(shared, &document)?;
+        let workflow_id = json_optional_string(&object, "workflowId")?;
+        let field_set = json_optional_string(&object, "fieldSet")?;
+        let products = check_selector(
+            json_selector(&object, "products")?,
+            json_selector(&object, "fieldSets")?,
+            field_set,
+            workflow_id.as_deref(),
+        )?;
+        let workflow_options = match object.get("workflowOptions") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(parse_workflow_options(text)?),
+            Some(value @ Value::Object(_)) => Some(value.clone()),
+            Some(_) => return Err(bad_request("invalid_field", "workflowOptions must be a JSON object")),
+        };
+        let tags = match object.get("tags") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(tag)) => vec![tag.clone()],
+            Some(_) => json_selector(&object, "tags")?.unwrap_or_default(),
+        };
+        let options = UploadOptions {
+            products,
+            workflow_id,
+            workflow_options,
+            tags,
+            parent_doc_id: json_optional_string(&object, "parentDocId")?,
+        };
+        let file_name = json_optional_string(&object, "fileName")?.unwrap_or_else(|| "upload".to_string());
+        store_v1(shared, caller, document, file_name, options)
+    })();
+    match result {
+        Ok((file_id, uploaded_at)) => {
+            Response::json(200, &json!({ "fileId": file_id, "uploadedAt": uploaded_at, "status": "RECEIVED" }))
+        }
+        Err(response) => response,
+    }
+}
+
+fn new_record(shared: &Shared, caller: &Caller, document: Document, file_name: String, processing: Processing) -> FileRecord {
+    FileRecord {
+        file_id: new_uuid(),
+        company_id: caller.company_id.clone(),
+        file_name,
+        uploaded_at: SystemTime::now(),
+        document: Arc::new(document),
+        processing,
+        workflow_id: None,
+        workflow_options: None,
+        tags: Vec::new(),
+        parent_doc_id: None,
+        extra_fields: Vec::new(),
+        pending_polls_left: shared.pending_polls.load(Ordering::SeqCst),
+        finalised_at: None,
+    }
+}
+
+/// Product ids for the children of a v1 split, from
+/// `workflowOptions.prediction.childWorkflowOptions.prediction`, falling
+/// back to the upload's own selector.
+fn split_child_products(options: &UploadOptions) -> Result<Vec<String>, Response> {
+    let child = options
+        .workflow_options
+        .as_ref()
+        .and_then(|o| o.pointer("/prediction/childWorkflowOptions/prediction"))
+        .and_then(Value::as_object);
+    let from_options = match child {
+        Some(child) => json_selector(child, "products")?.or(json_selector(child, "fieldSets")?),
+        None => None,
+    };
+    let products = from_options.unwrap_or_else(|| options.products.clone());
+    check_products(&products).map_err(|message| bad_request("invalid_product", &message))?;
+    Ok(products)
+}
+
+/// Stores a v1 upload and returns its file id and upload time. A `split`
+/// workflow creates the child files at once.
 pub fn store_v1(
     shared: &Shared,
     caller: &Caller,
     document: Document,
     file_name: String,
     options: UploadOptions,
-) -> (String, String) {
-    let file_id = new_uuid();
-    let uploaded_at = SystemTime::now();
-    let record = FileRecord {
-        file_id: file_id.clone(),
-        company_id: caller.company_id.clone(),
-        file_name,
-        uploaded_at,
-        document: Arc::new(document),
-        processing: Processing::Extract { products: options.products },
-        workflow_id: options.workflow_id,
-        workflow_options: options.workflow_options,
-        tags: dedup(options.tags),
-        parent_doc_id: options.parent_doc_id,
-        extra_fields: Vec::new(),
-        pending_polls_left: shared.pending_polls.load(Ordering::SeqCst),
-        finalised_at: None,
+) -> Result<(String, String), Response> {
+    let split_products = match options.workflow_id.as_deref() {
+        Some("split") => Some(split_child_products(&options)?),
+        _ => None,
     };
-    shared.state().files.insert(file_id.clone(), record);
-    (file_id, iso_millis(uploaded_at))
+    let mut record = new_record(shared, caller, document, file_name, Processing::Extract { products: options.products });
+    record.workflow_id = options.workflow_id;
+    record.workflow_options = options.workflow_options;
+    record.tags = dedup(options.tags);
+    record.parent_doc_id = options.parent_doc_id;
+    let file_id = record.file_id.clone();
+    let uploaded_at = iso_millis(record.uploaded_at);
+    let mut state = shared.state();
+    state.ensure_tags(&caller.company_id, &record.tags);
+    state.files.insert(file_id.clone(), record);
+    if let Some(products) = split_products {
+        crate::workflows::split_file(&mut state, &file_id, products, shared.pending_polls.load(Ordering::SeqCst));
+    }
+    Ok((file_id, uploaded_at))
 }
 
 fn dedup(values: Vec<String>) -> Vec<String> {

@@ -276,3 +276,10 @@ pub fn is_uuid_v4(id: &str) -> bool {
         && matches!(bytes[19], b'8' | b'9' | b'a' | b'b')
         && id.chars().filter(|c| *c != '-').all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
+
+/// Returns the caller's company id through the company lookup endpoint.
+pub fn company_id(emulator: &Emulator, token: &str) -> String {
+    let reply = get(emulator, "/app/company/byclientid/emulator-client-id", token);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["id"].as_str().unwrap().to_string()
+}
