@@ -48,6 +48,14 @@ fn main() {
          #define SYPHT_VERSION_STRING \"{major}.{minor}.{patch}\"\n"
     ));
 
+    // The soname carries the major version, so programs linked against
+    // libsypht.so.0 keep loading any 0.x release installed beside a later
+    // major version. Only ELF platforms use sonames.
+    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if ["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"].contains(&target_os.as_str()) {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsypht.so.{major}");
+    }
+
     let bindings = match cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate() {
         Ok(bindings) => bindings,
         Err(err) => panic!("cbindgen failed to generate sypht.h: {err}"),

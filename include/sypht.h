@@ -130,6 +130,26 @@
 #define SYPHT_DEFAULT_RECORD_LIMIT 100000
 
 /**
+ * Detail useful when debugging the library.
+ */
+#define SYPHT_LOG_DEBUG 1
+
+/**
+ * Normal events, such as a fetched access token.
+ */
+#define SYPHT_LOG_INFO 2
+
+/**
+ * A failure the library recovers from, such as a retried request.
+ */
+#define SYPHT_LOG_WARN 3
+
+/**
+ * A failure returned to the caller.
+ */
+#define SYPHT_LOG_ERROR 4
+
+/**
  * Entities sent per request by `sypht_set_entities` when `batch_size` is 0.
  */
 #define SYPHT_DEFAULT_ENTITY_BATCH_SIZE 1000
@@ -179,6 +199,24 @@ typedef struct SyphtResultsOptions SyphtResultsOptions;
  * serve many uploads.
  */
 typedef struct SyphtUploadOptions SyphtUploadOptions;
+
+/**
+ * Receives upload progress: `sent` bytes of the request body so far out
+ * of `total`, and the `user_data` given with it. Called on the thread
+ * that made the upload call, only while that call runs.
+ */
+typedef void (*SyphtProgressCallback)(uint64_t sent,
+                                      uint64_t total,
+                                      void *user_data);
+
+/**
+ * Receives one log record: a level (`SYPHT_LOG_*`), a NUL-terminated
+ * UTF-8 message that is valid only during the call, and the `user_data`
+ * given with it. May be called from any thread, by several at once.
+ */
+typedef void (*SyphtLogCallback)(int32_t level,
+                                 const char *message,
+                                 void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -242,6 +280,48 @@ size_t sypht_bytes_len(const SyphtBytes *bytes);
  * Frees a `SyphtBytes`. NULL is ignored.
  */
 void sypht_bytes_free(SyphtBytes *bytes);
+
+/**
+ * Like `sypht_upload`, calling `callback` (when not NULL) with the bytes
+ * of the request body sent so far and their total while the file is
+ * sent. `callback` runs on the calling thread, only during this call,
+ * and must not unwind. `sent` starts again from 0 if the upload is sent a
+ * second time after a 401 response. Returns the new fileId, freed with
+ * `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_with_progress(SyphtClient *client,
+                                 const char *path,
+                                 const char *const *products,
+                                 size_t products_len,
+                                 SyphtProgressCallback callback,
+                                 void *user_data,
+                                 SyphtError **error);
+
+/**
+ * Like `sypht_upload_bytes`, with a progress callback as for
+ * `sypht_upload_with_progress`. Returns the new fileId, freed with
+ * `sypht_free_string`, or NULL on error.
+ */
+char *sypht_upload_bytes_with_progress(SyphtClient *client,
+                                       const uint8_t *data,
+                                       size_t data_len,
+                                       const char *file_name,
+                                       const char *const *products,
+                                       size_t products_len,
+                                       SyphtProgressCallback callback,
+                                       void *user_data,
+                                       SyphtError **error);
+
+/**
+ * Installs `callback` as the process-wide receiver of log records (token
+ * fetches, retries, failures), or removes it when `callback` is NULL.
+ * The library is silent until one is installed. Messages never contain
+ * secrets or tokens. When this returns, no call of the previous callback
+ * is still running, so its `user_data` may be freed. The callback must be
+ * thread-safe, must not unwind, and must not call libsypht functions.
+ */
+void sypht_set_log_callback(SyphtLogCallback callback,
+                            void *user_data);
 
 /**
  * Creates a client. With `client_id` and `client_secret` both NULL the

@@ -34,6 +34,7 @@ pub use config::{
     ENV_AUTH_ENDPOINT, LEGACY_AUTH_ENDPOINT,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use log::{set_log_callback, LogFn, LogLevel};
 
 /// The library version, as in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::boundary::{arg_bytes, arg_opt_str, arg_str, arg_str_array, guard, into_c_string};
 use super::error::SyphtError;
 use super::options::SyphtClientOptions;
-use crate::client::{Client, UploadOptions};
+use crate::client::{Client, ProgressFn, UploadOptions};
 use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 
@@ -118,15 +118,26 @@ pub extern "C" fn sypht_upload(
     error: *mut *mut SyphtError,
 ) -> *mut c_char {
     guard("sypht_upload", error, std::ptr::null_mut(), || {
-        let client = client_ref(client)?;
-        let path = arg_str(path, "path")?;
-        if path.is_empty() {
-            return Err(Error::invalid_argument("argument `path` is empty"));
-        }
-        let products = arg_str_array(products, products_len, "products")?;
-        let options = UploadOptions { products, ..Default::default() };
-        into_c_string(client.upload_file(path, &options)?)
+        upload_path(client, path, products, products_len, None)
     })
+}
+
+/// Checks the arguments of `sypht_upload*` and uploads the file at `path`.
+pub(crate) fn upload_path(
+    client: *mut SyphtClient,
+    path: *const c_char,
+    products: *const *const c_char,
+    products_len: usize,
+    progress: Option<ProgressFn>,
+) -> Result<*mut c_char> {
+    let client = client_ref(client)?;
+    let path = arg_str(path, "path")?;
+    if path.is_empty() {
+        return Err(Error::invalid_argument("argument `path` is empty"));
+    }
+    let products = arg_str_array(products, products_len, "products")?;
+    let options = UploadOptions { products, progress, ..Default::default() };
+    into_c_string(client.upload_file(path, &options)?)
 }
 
 /// Uploads `data_len` bytes at `data` as a document named `file_name` for
@@ -143,13 +154,26 @@ pub extern "C" fn sypht_upload_bytes(
     error: *mut *mut SyphtError,
 ) -> *mut c_char {
     guard("sypht_upload_bytes", error, std::ptr::null_mut(), || {
-        let client = client_ref(client)?;
-        let data = arg_bytes(data, data_len, "data")?;
-        let file_name = arg_str(file_name, "file_name")?;
-        let products = arg_str_array(products, products_len, "products")?;
-        let options = UploadOptions { products, ..Default::default() };
-        into_c_string(client.upload_bytes(data, file_name, &options)?)
+        upload_buffer(client, data, data_len, file_name, products, products_len, None)
     })
+}
+
+/// Checks the arguments of `sypht_upload_bytes*` and uploads the buffer.
+pub(crate) fn upload_buffer(
+    client: *mut SyphtClient,
+    data: *const u8,
+    data_len: usize,
+    file_name: *const c_char,
+    products: *const *const c_char,
+    products_len: usize,
+    progress: Option<ProgressFn>,
+) -> Result<*mut c_char> {
+    let client = client_ref(client)?;
+    let data = arg_bytes(data, data_len, "data")?;
+    let file_name = arg_str(file_name, "file_name")?;
+    let products = arg_str_array(products, products_len, "products")?;
+    let options = UploadOptions { products, progress, ..Default::default() };
+    into_c_string(client.upload_bytes(data, file_name, &options)?)
 }
 
 /// Waits until the document's results are FINALISED (up to the results

@@ -28,6 +28,7 @@
 mod annotations;
 mod boundary;
 mod bytes;
+mod callbacks;
 mod client;
 mod entities;
 #[cfg(feature = "test-panic")]
@@ -43,6 +44,7 @@ mod workflows;
 
 pub use annotations::*;
 pub use bytes::*;
+pub use callbacks::*;
 pub use client::*;
 pub use entities::*;
 #[cfg(feature = "test-panic")]

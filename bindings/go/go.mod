@@ -1,0 +1,3 @@
+module github.com/libsypht/sypht-go
+
+go 1.21
