@@ -115,6 +115,11 @@
 #define SYPHT_AUTH_FLOW_LEGACY 2
 
 /**
+ * The largest `concurrency` that `sypht_process_batch` accepts.
+ */
+#define SYPHT_MAX_BATCH_CONCURRENCY 256
+
+/**
  * A Sypht API client: credentials, endpoints, a connection pool and a
  * cached token. Safe to share between threads; free it with
  * `sypht_client_free` once no call is using it.
@@ -139,6 +144,29 @@ typedef struct SyphtError SyphtError;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Uploads the `paths_len` files in `paths` for extraction by `products`
+ * and waits for each one's results, running up to `concurrency` documents
+ * at a time (1 to `SYPHT_MAX_BATCH_CONCURRENCY`) on the client's
+ * connections and token.
+ *
+ * Returns a JSON array with one object per path, in the order of `paths`,
+ * freed with `sypht_free_string`:
+ * `{"path": ..., "fileId": ..., "fields": {name: value, ...}}` on success,
+ * or `{"path": ..., "error": {"code": SYPHT_ERROR_*, "message": ...,
+ * "httpStatus": number or null}}` when the document failed; `fileId` is
+ * also present when the upload succeeded and the results failed. One
+ * document's failure does not stop the others. Returns NULL (with
+ * `*error` set) only for invalid arguments.
+ */
+char *sypht_process_batch(SyphtClient *client,
+                          const char *const *paths,
+                          size_t paths_len,
+                          const char *const *products,
+                          size_t products_len,
+                          size_t concurrency,
+                          SyphtError **error);
 
 /**
  * Creates a client. With `client_id` and `client_secret` both NULL the

@@ -10,6 +10,7 @@
 //! ```
 
 mod auth;
+mod batch;
 mod client;
 mod config;
 mod error;
@@ -20,6 +21,7 @@ mod retry;
 
 pub mod ffi;
 
+pub use batch::BatchItem;
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
     AuthFlow, ClientBuilder, RetryPolicy, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,

@@ -20,11 +20,13 @@
 // C callers.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod batch;
 mod boundary;
 mod client;
 mod error;
 mod options;
 
+pub use batch::*;
 pub use client::*;
 pub use error::*;
 pub use options::*;
