@@ -2,9 +2,10 @@
 
     report.py token-gaps SINCE < emulator-request-log.json
     report.py callgrind SMALL.out LARGE.out CALLS_APART SELF.txt INCLUSIVE.txt
+    report.py strace STRACE_SUMMARY.txt CALLS
     report.py write RESULTS.jsonl BENCHMARKS.md --started ISO --load-before L --load-after L --python-client V
 
-`token-gaps` and `callgrind` print one JSON object for results.jsonl;
+`token-gaps`, `callgrind` and `strace` print one JSON object for results.jsonl;
 `write` prints the table and writes BENCHMARKS.md. Standard library only.
 """
 
@@ -107,6 +108,25 @@ def callgrind(small, large, calls_apart, self_txt, inclusive_txt):
     print(json.dumps({"instructions_per_call": round(per_call), "top_self": top, "stages": stages}))
 
 
+def strace_summary(path, calls):
+    """Print system calls per results call from an `strace -c` summary."""
+    calls = int(calls)
+    by_syscall = {}
+    with open(path) as summary:
+        for line in summary:
+            fields = line.split()
+            # Rows: % time, seconds, usecs/call, calls, [errors,] syscall.
+            if len(fields) >= 5 and fields[0].replace(".", "").isdigit() and fields[-1] != "total":
+                by_syscall[fields[-1]] = int(fields[3])
+    # The warm-up round also counts, and start-up adds a few calls.
+    per_call = {name: round(count / calls, 2) for name, count in by_syscall.items() if count >= calls / 2}
+    print(json.dumps({
+        "calls": calls,
+        "syscalls_per_call": round(sum(by_syscall.values()) / calls, 1),
+        "by_syscall": dict(sorted(per_call.items(), key=lambda item: -item[1])),
+    }))
+
+
 def command_output(*command):
     try:
         return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
@@ -129,7 +149,9 @@ def ratio(value, reference):
 
 
 def fmt_ratio(value):
-    return "" if value is None else f"{value:.2f}x"
+    if value is None:
+        return ""
+    return f"{value:.3f}x" if value < 0.01 else f"{value:.2f}x"
 
 
 def fmt_percent(value):
@@ -255,10 +277,12 @@ def write(arguments):
         f"load average (1, 5, 15 min) {arguments.load_before} before and {arguments.load_after} after",
         f"- Kernel: {platform.release()}; {command_output('rustc', '--version')}; "
         f"official Python client sypht=={arguments.python_client} on Python {platform.python_version()}; "
-        f"{command_output('wrk', '--version').splitlines()[0] if command_output('wrk', '--version') else 'wrk'}",
+        f"{command_output('wrk', '--version').split(' [')[0] or 'wrk'}",
     ]
     stage_rows = [[s["stage"], f"`{s['function']}`", f"{s['per_call']:,}"] for s in cpu.get("stages", [])]
     top_rows = [[f"`{t['function']}`", f"{t['per_call']:,}"] for t in cpu.get("top_self", [])]
+    syscalls = results.get(("syscalls", "libsypht")) or {}
+    syscall_rows = [[f"`{name}`", f"{count:.2f}"] for name, count in syscalls.get("by_syscall", {}).items()]
     document = f"""# Benchmarks
 
 Produced by `make bench` (bench/run.sh), which overwrites this page. Every
@@ -317,6 +341,14 @@ Inclusive instructions per call of the main stages:
 Largest self costs per call:
 
 {markdown_table(["Function", "Instructions per call"], top_rows)}
+
+## System calls per results call
+
+`strace -f -c` over {syscalls.get("calls", "?")} results calls (a warm-up round and a measured
+round of {syscalls.get("calls", 0) // 2}) counts {syscalls.get("syscalls_per_call", "?")} system calls per call in all.
+Those made at least once every two calls:
+
+{markdown_table(["System call", "Per call"], syscall_rows)}
 """
     with open(arguments.output, "w") as output:
         output.write(document)
@@ -328,6 +360,9 @@ def main(argv):
         return 0
     if len(argv) == 7 and argv[1] == "callgrind":
         callgrind(*argv[2:])
+        return 0
+    if len(argv) == 4 and argv[1] == "strace":
+        strace_summary(argv[2], argv[3])
         return 0
     parser = argparse.ArgumentParser(prog="report.py write")
     parser.add_argument("command", choices=["write"])

@@ -54,6 +54,7 @@ missing_packages=()
 command -v wrk >/dev/null || missing_packages+=(wrk)
 command -v valgrind >/dev/null || missing_packages+=(valgrind)
 command -v curl >/dev/null || missing_packages+=(curl)
+command -v strace >/dev/null || missing_packages+=(strace)
 if [[ ${#missing_packages[@]} -gt 0 ]]; then
   log "installing ${missing_packages[*]} from Debian's packages"
   sudo=()
@@ -227,6 +228,10 @@ callgrind_annotate --inclusive=no "$out_dir/callgrind.1200.out" >"$out_dir/callg
 callgrind_annotate --inclusive=yes --tree=none "$out_dir/callgrind.1200.out" >"$out_dir/callgrind.inclusive.txt" 2>/dev/null
 record cpu libsypht "$("$python" bench/report.py callgrind "$out_dir/callgrind.200.out" "$out_dir/callgrind.1200.out" 2000 \
   "$out_dir/callgrind.self.txt" "$out_dir/callgrind.inclusive.txt")"
+
+log "system calls: strace -c over 500 results calls (doubled by the warm-up round)"
+strace -f -c -o "$out_dir/strace.txt" "$bench_bin" results "$fixed" "$fixed/oauth2/token" "$fixed_id" 1 500 1 >/dev/null
+record syscalls libsypht "$("$python" bench/report.py strace "$out_dir/strace.txt" 1000)"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 "$python" bench/report.py write "$results" BENCHMARKS.md --started "$started" \
