@@ -211,7 +211,7 @@ for contender in libsypht python; do
   fi
   after=$(emulator_token_requests)
   gaps=$(emulator_token_gaps "$since")
-  record token "$contender" "{\"run\": $run, \"token_requests\": $((after - before)), \"gaps\": $gaps, \"lifetime_seconds\": $token_lifetime}"
+  record token "$contender" "{\"run\": $run, \"token_requests\": $((after - before)), \"gaps\": $gaps, \"lifetime_seconds\": $token_lifetime, \"duration_seconds\": $token_seconds}"
 done
 
 log "batch: $documents documents, ${batch_latency_ms} ms server latency"
