@@ -223,6 +223,8 @@ def build_rows(results, documents):
         figure = "n/a" if count is None else f"{count:,} token requests, {run.get('calls', 0):,} calls"
         if gaps.get("min_gap_ms") is not None:
             figure += f", min gap {gaps['min_gap_ms']} ms"
+            if not gaps.get("log_complete") and gaps.get("logged") != count:
+                figure += f" (between the last {gaps['logged']}; the emulator keeps the latest 10,000 requests)"
         if contender == "libsypht" and lifetime and seconds:
             windows = math.ceil(seconds / lifetime)
             # libsypht refreshes a tenth of the lifetime early, so each
