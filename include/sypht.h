@@ -130,6 +130,11 @@
 #define SYPHT_DEFAULT_RECORD_LIMIT 100000
 
 /**
+ * The largest `concurrency` that `sypht_process_batch` accepts.
+ */
+#define SYPHT_MAX_BATCH_CONCURRENCY 256
+
+/**
  * Detail useful when debugging the library.
  */
 #define SYPHT_LOG_DEBUG 1
@@ -264,6 +269,29 @@ char *sypht_upload_company_annotation(SyphtClient *client,
                                       const char *fields_json,
                                       const char *company_id,
                                       SyphtError **error);
+
+/**
+ * Uploads the `paths_len` files in `paths` for extraction by `products`
+ * and waits for each one's results, running up to `concurrency` documents
+ * at a time (1 to `SYPHT_MAX_BATCH_CONCURRENCY`) on the client's
+ * connections and token.
+ *
+ * Returns a JSON array with one object per path, in the order of `paths`,
+ * freed with `sypht_free_string`:
+ * `{"path": ..., "fileId": ..., "fields": {name: value, ...}}` on success,
+ * or `{"path": ..., "error": {"code": SYPHT_ERROR_*, "message": ...,
+ * "httpStatus": number or null}}` when the document failed; `fileId` is
+ * also present when the upload succeeded and the results failed. One
+ * document's failure does not stop the others. Returns NULL (with
+ * `*error` set) only for invalid arguments.
+ */
+char *sypht_process_batch(SyphtClient *client,
+                          const char *const *paths,
+                          size_t paths_len,
+                          const char *const *products,
+                          size_t products_len,
+                          size_t concurrency,
+                          SyphtError **error);
 
 /**
  * Returns a pointer to the first byte, valid until `sypht_bytes_free`.

@@ -11,6 +11,7 @@
 
 mod api;
 mod auth;
+mod batch;
 mod client;
 mod config;
 mod error;
@@ -28,6 +29,7 @@ pub use api::{
     AnnotationField, AnnotationFilter, AnnotationList, AnnotationValue, BulkEntity, Company, EntityPage, NewTask, PagingOptions,
     UploadV2Options, UploadedFile, WorkflowJob, WorkflowJobEnvelope, DEFAULT_ENTITY_BATCH_SIZE, DEFAULT_RECORD_LIMIT,
 };
+pub use batch::BatchItem;
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
     AuthFlow, ClientBuilder, RetryPolicy, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,

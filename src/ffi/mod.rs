@@ -26,6 +26,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod annotations;
+mod batch;
 mod boundary;
 mod bytes;
 mod callbacks;
@@ -45,6 +46,7 @@ mod workflows;
 pub use annotations::*;
 pub use bytes::*;
 pub use callbacks::*;
+pub use batch::*;
 pub use client::*;
 pub use entities::*;
 #[cfg(feature = "test-panic")]
