@@ -4,10 +4,13 @@
 #
 #   make                 build the release library; regenerates the header
 #   make demo            extract examples/sample/invoice.pdf via the emulator
-#   make test            run every test of the workspace
+#   make test            run every test: Rust, C, sanitizers, bindings,
+#                        packaging and a short fuzz run
 #   make install         install into PREFIX (default /usr/local); DESTDIR
 #                        is prepended for staged installs
 #   make header          regenerate include/sypht.h
+#   make bench           benchmarks against the official Python client;
+#                        writes BENCHMARKS.md (not part of make test)
 #   make clean           remove build output
 
 CARGO ?= cargo
@@ -61,13 +64,22 @@ examples: lib
 demo: examples emulator
 	examples/run-demo.sh $(EMULATOR) $(EXAMPLE_SHARED) $(SAMPLE_INVOICE)
 
+# Every test: the Rust suites (which also build and run the C example, the
+# C-ABI checks and the header check), the panic hook, the sanitizer and
+# Valgrind runs, the Go, C++ and Python bindings, the packaging checks, and
+# a short fuzz run of FUZZ_SECONDS in total.
+FUZZ_SECONDS ?= 60
+
 test:
 	$(CARGO) test --workspace --release
+	$(CARGO) test --release -p sypht --features test-panic --test c_abi_hardening
+	tests/sanitize/run.sh
+	$(MAKE) test-bindings
+	fuzz/run-short.sh $(FUZZ_SECONDS)
 
-install: lib
-	install -D -m 0755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libsypht.so
-	install -D -m 0644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/libsypht.a
-	install -D -m 0644 $(HEADER) $(DESTDIR)$(PREFIX)/include/sypht.h
+# Installs the shared library with its soname links, the static library,
+# sypht.h, sypht.hpp and sypht.pc.
+install: install-package
 
 # Copies the header that the build script generated into OUT_DIR, so this
 # works even where CI or SYPHT_NO_HEADER_WRITE keeps the build from writing
@@ -83,3 +95,6 @@ header: lib
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD_DIR)
+
+include mk/bindings.mk
+include mk/bench.mk

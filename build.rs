@@ -54,6 +54,7 @@ fn main() {
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if ["linux", "android", "freebsd", "netbsd", "openbsd", "dragonfly"].contains(&target_os.as_str()) {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsypht.so.{major}");
+        link_soname_in_target_dir(&out_dir, &major);
     }
 
     let bindings = match cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate() {
@@ -74,3 +75,20 @@ fn main() {
         }
     }
 }
+
+/// Creates `libsypht.so.MAJOR -> libsypht.so` beside the built library, so
+/// that programs linked in the tree (tests, `make demo`) find the soname at
+/// run time without an install. OUT_DIR is `target/PROFILE/build/NAME/out`.
+#[cfg(unix)]
+fn link_soname_in_target_dir(out_dir: &std::path::Path, major: &str) {
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else { return };
+    let link = profile_dir.join(format!("libsypht.so.{major}"));
+    if fs::symlink_metadata(&link).is_err() {
+        // A failure only affects running in-tree programs, which then
+        // report the missing library by name.
+        let _ = std::os::unix::fs::symlink("libsypht.so", &link);
+    }
+}
+
+#[cfg(not(unix))]
+fn link_soname_in_target_dir(_out_dir: &std::path::Path, _major: &str) {}

@@ -8,7 +8,12 @@ use ureq::http::{self, Response};
 use ureq::{Agent, Body, SendBody};
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::{is_loopback_host, parse_url, Config};
 use crate::error::{sanitize_server_text, Error, ErrorKind, Result};
@@ -32,7 +37,60 @@ fn build_agent(config: &Config, proxy: Option<ureq::Proxy>) -> Agent {
         .user_agent(config.user_agent.as_str())
         .accept("application/json")
         .build();
-    Agent::new_with_config(agent_config)
+    Agent::with_parts(agent_config, DefaultConnector::new(), CachingResolver::default())
+}
+
+/// How long a resolved host name is reused.
+const RESOLVE_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// A resolver that answers IP literals itself and caches other lookups for
+/// [`RESOLVE_CACHE_TTL`].
+///
+/// ureq resolves the host before every request, even one that reuses a
+/// pooled connection, and its default resolver starts a thread per lookup
+/// whenever a timeout is set. Measured with callgrind and strace, that
+/// thread was the largest cost of a results call on loopback.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    fallback: DefaultResolver,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let port = uri.port_u16().or_else(|| match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        });
+        let (Some(host), Some(port)) = (uri.host(), port) else {
+            return self.fallback.resolve(uri, config, timeout);
+        };
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+            let mut addrs = self.fallback.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, addrs)) = cache.get(&key) {
+                if at.elapsed() < RESOLVE_CACHE_TTL {
+                    return Ok(addrs.clone());
+                }
+            }
+        }
+        let addrs = self.fallback.resolve(uri, config, timeout)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(key, (Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
 }
 
 /// The agents of one client: a direct one, and one per proxy named in the
