@@ -76,17 +76,22 @@ fn main() {
     }
 }
 
-/// Creates `libsypht.so.MAJOR -> libsypht.so` beside the built library, so
-/// that programs linked in the tree (tests, `make demo`) find the soname at
-/// run time without an install. OUT_DIR is `target/PROFILE/build/NAME/out`.
+/// Creates `libsypht.so.MAJOR -> libsypht.so` beside the built library
+/// (`cargo build` puts it in `target/PROFILE`, `cargo test` only in
+/// `target/PROFILE/deps`), so that programs linked in the tree (tests,
+/// `make demo`) find the soname at run time without an install. OUT_DIR is
+/// `target/PROFILE/build/NAME/out`.
 #[cfg(unix)]
 fn link_soname_in_target_dir(out_dir: &std::path::Path, major: &str) {
     let Some(profile_dir) = out_dir.ancestors().nth(3) else { return };
-    let link = profile_dir.join(format!("libsypht.so.{major}"));
-    if fs::symlink_metadata(&link).is_err() {
-        // A failure only affects running in-tree programs, which then
-        // report the missing library by name.
-        let _ = std::os::unix::fs::symlink("libsypht.so", &link);
+    for dir in [profile_dir.to_path_buf(), profile_dir.join("deps")] {
+        let link = dir.join(format!("libsypht.so.{major}"));
+        if fs::symlink_metadata(&link).is_err() {
+            // A failure only affects running in-tree programs, which then
+            // report the missing library by name.
+            let _ = fs::create_dir_all(&dir);
+            let _ = std::os::unix::fs::symlink("libsypht.so", &link);
+        }
     }
 }
 

@@ -28,9 +28,9 @@ pub enum ErrorKind {
     /// The token endpoint rejected the credentials, or a request was still
     /// unauthorised after a fresh token.
     Auth,
-    /// The API answered with a non-2xx status.
+    /// The API responded with a non-2xx status.
     HttpStatus,
-    /// The API answered 2xx with a body that is not what the call expects.
+    /// The API responded 2xx with a body that is not what the call expects.
     Decode,
     /// The document's results did not reach `FINALISED` before the deadline.
     NotFinalised,
@@ -83,7 +83,7 @@ impl ErrorKind {
 }
 
 /// An error from libsypht: a kind, a message, and the HTTP status when the
-/// server answered.
+/// server responded.
 ///
 /// Messages never contain the client secret, the Basic credential or an
 /// access token: text taken from server responses is redacted before it is

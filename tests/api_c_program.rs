@@ -8,11 +8,11 @@ use std::process::Command;
 
 use api_common::*;
 
-/// Returns the directory containing libsypht.so: the parent of this
-/// test's `deps`.
+/// Returns the directory containing the libsypht.so of this test build:
+/// `target/<profile>/deps`, where this test executable is.
 fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().and_then(|deps| deps.parent()).expect("target profile directory").to_path_buf()
+    exe.parent().expect("target/<profile>/deps").to_path_buf()
 }
 
 #[test]

@@ -25,16 +25,13 @@ fn sample_invoice() -> PathBuf {
     repository_root().join("examples/sample/invoice.pdf")
 }
 
-/// Returns `target/<profile>`, where Cargo puts `libsypht.a` for the
-/// profile this test was built with. The test executable itself is
-/// `target/<profile>/deps/c_example-<hash>`.
+/// Returns `target/<profile>/deps`, the directory of this test executable,
+/// where `cargo test` puts the `libsypht.a` built for this very run (the
+/// copy in `target/<profile>` is only refreshed by `cargo build`).
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
-    let deps = exe
-        .parent()
-        .expect("the test executable is in target/<profile>/deps");
-    deps.parent()
-        .expect("deps is inside target/<profile>")
+    exe.parent()
+        .expect("the test executable is in target/<profile>/deps")
         .to_path_buf()
 }
 

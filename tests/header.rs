@@ -104,15 +104,12 @@ impl Drop for TempDir {
     }
 }
 
-/// Returns `target/<profile>/libsypht.a` of this test build; the test
-/// executable is `target/<profile>/deps/header-<hash>`.
+/// Returns the `libsypht.a` of this test build, which `cargo test` puts in
+/// `target/<profile>/deps` beside the test executable.
 fn static_library() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable is in target/<profile>/deps");
-    let library = profile_dir.join("libsypht.a");
+    let deps_dir = exe.parent().expect("the test executable is in target/<profile>/deps");
+    let library = deps_dir.join("libsypht.a");
     assert!(library.is_file(), "{} is missing", library.display());
     library
 }

@@ -11,15 +11,24 @@
  * Exit status: 0 on success, 1 when a libsypht call or writing the output
  * fails, 2 on a usage error.
  *
+ * When stderr is a terminal and the file is larger than 1 MiB, a progress
+ * bar is drawn on stderr during the upload.
+ *
  * `make demo` at the top of the repository builds it against libsypht and
  * runs it on the sample invoice against the local emulator.
  */
+
+/* isatty() and fileno() are POSIX, not C11. */
+#define _POSIX_C_SOURCE 200809L
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sypht.h"
 
@@ -142,6 +151,39 @@ static void print_error(const SyphtError *error)
   fputc('\n', stderr);
 }
 
+/* Files above this size get a progress bar when stderr is a terminal. */
+static const long long PROGRESS_MIN_BYTES = 1024 * 1024;
+
+/* Draws "upload [#####     ]  42%" on stderr, redrawn in place. */
+static void draw_progress(uint64_t sent, uint64_t total, void *user_data)
+{
+  enum { WIDTH = 40 };
+  char bar[WIDTH + 1];
+  int percent = total > 0 ? (int)(sent * 100 / total) : 100;
+  int filled = percent * WIDTH / 100;
+
+  (void)user_data;
+  for (int i = 0; i < WIDTH; i++) {
+    bar[i] = i < filled ? '#' : ' ';
+  }
+  bar[WIDTH] = '\0';
+  fprintf(stderr, "\rupload [%s] %3d%%", bar, percent);
+  if (sent >= total) {
+    fputc('\n', stderr);
+  }
+}
+
+/* True when a progress bar for `path` should be drawn on stderr. */
+static bool wants_progress(const char *path)
+{
+  struct stat info;
+
+  if (!isatty(fileno(stderr)) || stat(path, &info) != 0) {
+    return false;
+  }
+  return (long long)info.st_size > PROGRESS_MIN_BYTES;
+}
+
 /*
  * Uploads the file, fetches its results and prints them. Returns the exit
  * status. Every libsypht object it creates is freed before it returns, on
@@ -160,8 +202,14 @@ static int extract(const struct arguments *args)
     goto done;
   }
 
-  file_id = sypht_upload(client, args->path, args->products,
-                         args->product_count, &error);
+  if (wants_progress(args->path)) {
+    file_id = sypht_upload_with_progress(client, args->path, args->products,
+                                         args->product_count, draw_progress,
+                                         NULL, &error);
+  } else {
+    file_id = sypht_upload(client, args->path, args->products,
+                           args->product_count, &error);
+  }
   if (file_id == NULL) {
     goto done;
   }
