@@ -605,7 +605,7 @@ fn error_code_name_covers_every_code() {
             .expect("code names are UTF-8")
     };
 
-    for code in SYPHT_OK..=SYPHT_ERROR_TOO_LARGE {
+    for code in SYPHT_OK..=SYPHT_ERROR_LIMIT_EXCEEDED {
         assert_ne!(
             name_of(code),
             "unknown error code",
@@ -613,7 +613,7 @@ fn error_code_name_covers_every_code() {
         );
         assert!(!name_of(code).is_empty(), "code {code} has an empty name");
     }
-    for code in [-1, SYPHT_ERROR_TOO_LARGE + 1, i32::MAX, i32::MIN] {
+    for code in [-1, SYPHT_ERROR_LIMIT_EXCEEDED + 1, i32::MAX, i32::MIN] {
         assert_eq!(
             name_of(code),
             "unknown error code",
