@@ -13,8 +13,10 @@
 #   fuzz/run-short.sh [TOTAL_SECONDS]
 #
 # Crashes are kept in fuzz/artifacts/TARGET/, and the corpus grows in
-# fuzz/corpus/TARGET/ (both ignored by git). Exits non-zero when a target
-# finds a crash.
+# fuzz/corpus/TARGET/ (both ignored by git). Inputs that once crashed a
+# target are committed in fuzz/regressions/TARGET/ and read as seeds on
+# every run, so a fixed bug that comes back fails at once. Exits non-zero
+# when a target finds a crash.
 
 set -euo pipefail
 
@@ -57,8 +59,12 @@ fi
 status=0
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target" "artifacts/$target"
+  seeds=()
+  if [[ -d "regressions/$target" ]]; then
+    seeds=("regressions/$target")
+  fi
   echo "fuzz: $target for $per_target s"
-  if ! "$binaries/$target" "corpus/$target" \
+  if ! "$binaries/$target" "corpus/$target" "${seeds[@]}" \
     -max_total_time="$per_target" -max_len=65536 -rss_limit_mb=2048 \
     -artifact_prefix="artifacts/$target/" -print_final_stats=1 \
     2>"artifacts/$target.log"; then

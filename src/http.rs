@@ -353,10 +353,17 @@ const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
 /// request body would otherwise put credentials into error messages built
 /// from the body, and doing this on the raw bytes, before messages are
 /// cut to length, also catches an echo that straddles the cut.
+///
+/// A marker can join its neighbours into a new copy of a secret, as when a
+/// secret of `]` characters meets the marker's closing `]`. If any copy is
+/// left after the pass, the whole body becomes `[redacted]`, because losing
+/// an error text is better than leaking a credential.
 pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
-    for secret in secrets {
+    let contains = |body: &[u8], secret: &[u8]| body.windows(secret.len()).any(|w| w == secret);
+    let long_secrets = || secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_SECRET_BYTES);
+    for secret in long_secrets() {
         let secret = secret.as_bytes();
-        if secret.len() < MIN_SCRUBBED_SECRET_BYTES || !body.windows(secret.len()).any(|w| w == secret) {
+        if !contains(body, secret) {
             continue;
         }
         let mut scrubbed = Vec::with_capacity(body.len());
@@ -368,6 +375,9 @@ pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
         }
         scrubbed.extend_from_slice(rest);
         *body = scrubbed;
+    }
+    if long_secrets().any(|s| contains(body, s.as_bytes())) {
+        *body = b"[redacted]".to_vec();
     }
 }
 
@@ -418,6 +428,20 @@ mod tests {
         let mut short = b"short".to_vec();
         scrub_secrets(&mut short, &["short"]);
         assert_eq!(short, b"short");
+    }
+
+    #[test]
+    fn scrub_marker_rebuilding_secret() {
+        // 15 brackets: the first 8 become "[redacted]", whose closing
+        // bracket joins the 7 left over into the secret again.
+        let mut body = vec![b']'; 15];
+        scrub_secrets(&mut body, &["]]]]]]]]"]);
+        assert_eq!(body, b"[redacted]");
+
+        // One secret's marker completes another secret.
+        let mut body = b"x ted]abc12345 y".to_vec();
+        scrub_secrets(&mut body, &["ted][red", "abc12345"]);
+        assert!(!body.windows(8).any(|w| w == b"ted][red" || w == b"abc12345"));
     }
 
     #[test]
