@@ -203,6 +203,8 @@ pub struct LoggedRequest {
     pub status: Option<u16>,
     /// The injected fault, by its control-endpoint name.
     pub fault: Option<String>,
+    /// Time from reading the request head until the response was ready to
+    /// send, so a stall before the response counts and a slow write does not.
     pub duration: Duration,
 }
 

@@ -193,14 +193,11 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
             }
         };
         let control = is_control_path(&request.path);
-        let outcome = serve_request(shared, &request, control, &mut reader, &mut writer);
+        let outcome = serve_request(shared, &request, control, started, &mut reader, &mut writer);
         let status = outcome.status.map_or("reset".to_string(), |s| s.to_string());
         // The path carries ids but never credentials, which travel in
         // headers and bodies; the query string is left out.
         shared.log(&format!("{} {} {status} {}ms", request.method, request.path, started.elapsed().as_millis()));
-        if !control {
-            shared.request_log().push(log_entry(&request, &outcome, started.elapsed()));
-        }
         if !outcome.keep_open {
             return;
         }
@@ -216,10 +213,9 @@ struct Outcome {
     keep_open: bool,
     /// `None` when the connection was reset without a response.
     status: Option<u16>,
-    fault: Option<&'static str>,
 }
 
-fn log_entry(request: &Request, outcome: &Outcome, duration: Duration) -> LoggedRequest {
+fn log_entry(request: &Request, status: Option<u16>, fault: Option<&str>, duration: Duration) -> LoggedRequest {
     let header = |name: &str| request.header(name).map(str::to_string);
     let authorization = request.header("authorization");
     LoggedRequest {
@@ -235,8 +231,8 @@ fn log_entry(request: &Request, outcome: &Outcome, duration: Duration) -> Logged
         chunked: request.framing == http::Framing::Chunked,
         user_agent: header("user-agent"),
         accept: header("accept"),
-        status: outcome.status,
-        fault: outcome.fault.map(str::to_string),
+        status,
+        fault: fault.map(str::to_string),
         duration,
     }
 }
@@ -320,9 +316,17 @@ fn serve_request(
     shared: &Shared,
     request: &Request,
     control: bool,
+    started: Instant,
     reader: &mut BufReader<TcpStream>,
     writer: &mut TcpStream,
 ) -> Outcome {
+    // The entry goes into the request log before the client can read the
+    // response, so a test that reads the log after its call finds the call.
+    let record = |status: Option<u16>, fault: Option<&str>| {
+        if !control {
+            shared.request_log().push(log_entry(request, status, fault, started.elapsed()));
+        }
+    };
     let fault = if control {
         None
     } else {
@@ -340,8 +344,9 @@ fn serve_request(
         match action {
             FaultAction::Reset => {
                 let _ = body.discard_until(REJECTED_BODY_DRAIN_BYTES, Instant::now() + REJECTED_BODY_DRAIN_TIME);
+                record(None, fault_name);
                 let _ = writer.shutdown(Shutdown::Both);
-                return Outcome { keep_open: false, status: None, fault: fault_name };
+                return Outcome { keep_open: false, status: None };
             }
             FaultAction::StallBeforeResponse(duration) => pause(shared, *duration),
             FaultAction::StallMidBody(duration) => mode = WriteMode::StallMidBody(*duration),
@@ -376,6 +381,7 @@ fn serve_request(
     }
     close |= body.failed();
 
+    record(Some(response.status), fault_name);
     let sent = send_response(shared, writer, &response, close, &mode);
     if sent.is_ok() && drain_after_response {
         let _ = writer.set_read_timeout(Some(Duration::from_secs(1)));
@@ -385,7 +391,7 @@ fn serve_request(
     if close {
         let _ = writer.shutdown(Shutdown::Write);
     }
-    Outcome { keep_open: sent.is_ok() && !close, status: Some(response.status), fault: fault_name }
+    Outcome { keep_open: sent.is_ok() && !close, status: Some(response.status) }
 }
 
 /// Writes a response in the given mode; the caller closes the connection
