@@ -413,8 +413,10 @@ char *sypht_upload_bytes(SyphtClient *client,
 /**
  * Waits until the document's results are FINALISED (up to the results
  * deadline) and returns them as a JSON object mapping each field name to
- * its value, freed with `sypht_free_string`. Returns NULL on error;
- * `SYPHT_ERROR_NOT_FINALISED` when the deadline passed first.
+ * its value, freed with `sypht_free_string`. Keys are sorted and each
+ * value keeps the exact JSON text the server sent, so numbers keep every
+ * digit. Returns NULL on error; `SYPHT_ERROR_NOT_FINALISED` when the
+ * deadline passed first.
  */
 char *sypht_get_results(SyphtClient *client,
                         const char *file_id,

@@ -1,5 +1,7 @@
 //! The blocking client: authenticated requests, uploads and results.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
@@ -7,6 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::auth::{self, TokenCache};
@@ -454,6 +457,13 @@ impl Client {
 
     /// Fetches the results once, whatever their status.
     pub fn fetch_results(&self, file_id: &str, options: &ResultsOptions) -> Result<ResultsResponse> {
+        let (path, body) = self.fetch_results_body(file_id, options)?;
+        parse_results(&body, &path, file_id)
+    }
+
+    /// Sends one results request and returns its path (for messages) and
+    /// its body.
+    fn fetch_results_body(&self, file_id: &str, options: &ResultsOptions) -> Result<(String, Vec<u8>)> {
         check_id(file_id, "file id")?;
         let mut path = format!("/result/final/{}", http::encode_component(file_id));
         let mut query = Vec::new();
@@ -473,22 +483,7 @@ impl Client {
         let limit = self.inner.config.max_response_bytes;
         let response =
             self.send_authenticated("GET", &path, "application/json", &mut || Ok(RequestBody::Empty), timeout, limit)?;
-        let body = parse_json(&response.body, "GET", &path)?;
-        let status = match body.get("status") {
-            Some(Value::String(s)) => s.clone(),
-            _ => {
-                return Err(Error::decode(format!(
-                    "GET {path} answered without a status string: {}",
-                    http::server_message(&response.body)
-                )))
-            }
-        };
-        let answered_id = body.get("fileId").and_then(Value::as_str).unwrap_or(file_id).to_string();
-        let response = ResultsResponse { file_id: answered_id, status, body };
-        if response.is_finalised() && response.results().is_none() {
-            return Err(Error::decode(format!("GET {path} is FINALISED but has no results object")));
-        }
-        Ok(response)
+        Ok((path, response.body))
     }
 
     /// Polls the results until they are `FINALISED`, backing off between
@@ -500,25 +495,40 @@ impl Client {
         options: &ResultsOptions,
         deadline: Duration,
     ) -> Result<ResultsResponse> {
+        self.poll_results(file_id, options, deadline, |body, path| {
+            let response = parse_results(body, path, file_id)?;
+            Ok(if response.is_finalised() { Poll::Done(response) } else { Poll::Pending(response.status) })
+        })
+    }
+
+    /// Runs results requests until `parse` reports them finalised or
+    /// `deadline` has passed.
+    fn poll_results<T>(
+        &self,
+        file_id: &str,
+        options: &ResultsOptions,
+        deadline: Duration,
+        parse: impl Fn(&[u8], &str) -> Result<Poll<T>>,
+    ) -> Result<T> {
         let start = Instant::now();
         let mut delay = INITIAL_POLL_DELAY;
         loop {
-            let response = self.fetch_results(file_id, options)?;
-            if response.is_finalised() {
-                return Ok(response);
-            }
+            let (path, body) = self.fetch_results_body(file_id, options)?;
+            let status = match parse(&body, &path)? {
+                Poll::Done(done) => return Ok(done),
+                Poll::Pending(status) => status,
+            };
             let elapsed = start.elapsed();
             if elapsed >= deadline {
                 return Err(Error::new(
                     ErrorKind::NotFinalised,
                     format!(
-                        "results of file {file_id} are still {:?} after {:.1} s; wait longer or raise the \
+                        "results of file {file_id} are still {status:?} after {:.1} s; wait longer or raise the \
                          results deadline",
-                        response.status,
                         elapsed.as_secs_f64()
                     ),
                 )
-                .with_result_status(response.status));
+                .with_result_status(status));
             }
             std::thread::sleep(delay.min(deadline - elapsed));
             delay = (delay * 2).min(MAX_POLL_DELAY);
@@ -532,12 +542,141 @@ impl Client {
         response.field_values()
     }
 
+    /// Waits for the results like [`Client::get_results`] and returns the
+    /// field map as compact JSON text, with keys sorted.
+    ///
+    /// Each value keeps the exact text the server sent, so numbers keep
+    /// every digit. The response is parsed without building a JSON tree,
+    /// which makes this the cheapest way to get the fields as text.
+    pub fn get_results_json(&self, file_id: &str) -> Result<String> {
+        let deadline = self.inner.config.results_deadline;
+        self.poll_results(file_id, &ResultsOptions::default(), deadline, |body, path| {
+            match serde_json::from_slice::<RawResults<'_>>(body) {
+                Ok(raw) if raw.status.as_deref() == Some("FINALISED") => {
+                    if let Some(json) = raw.field_map_json() {
+                        return Ok(Poll::Done(json));
+                    }
+                }
+                Ok(RawResults { status: Some(status), .. }) => return Ok(Poll::Pending(status.into_owned())),
+                _ => {}
+            }
+            // Any other shape takes the full parse, which returns the same
+            // fields or error as get_results.
+            let response = parse_results(body, path, file_id)?;
+            if !response.is_finalised() {
+                return Ok(Poll::Pending(response.status));
+            }
+            Ok(Poll::Done(Value::Object(response.field_values()?).to_string()))
+        })
+    }
+
     /// Waits for the results (up to the configured results deadline) and
     /// returns the whole verbose `results` object.
     pub fn get_results_verbose(&self, file_id: &str) -> Result<Value> {
         let options = ResultsOptions { verbose: true, server_timeout: None };
         let response = self.wait_for_results(file_id, &options, self.inner.config.results_deadline)?;
         Ok(response.results().cloned().unwrap_or(Value::Null))
+    }
+}
+
+/// The outcome of one results poll.
+enum Poll<T> {
+    Done(T),
+    /// Not finalised yet, with the status the server reported.
+    Pending(String),
+}
+
+/// Parses a results response into a [`ResultsResponse`], checking that it
+/// has a status and, once finalised, a results object.
+fn parse_results(body: &[u8], path: &str, file_id: &str) -> Result<ResultsResponse> {
+    let parsed = parse_json(body, "GET", path)?;
+    let status = match parsed.get("status") {
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            return Err(Error::decode(format!(
+                "GET {path} answered without a status string: {}",
+                http::server_message(body)
+            )))
+        }
+    };
+    let answered_id = parsed.get("fileId").and_then(Value::as_str).unwrap_or(file_id).to_string();
+    let response = ResultsResponse { file_id: answered_id, status, body: parsed };
+    if response.is_finalised() && response.results().is_none() {
+        return Err(Error::decode(format!("GET {path} is FINALISED but has no results object")));
+    }
+    Ok(response)
+}
+
+/// A results response parsed in place: strings borrowed where they have no
+/// escapes, and each field value kept as its raw JSON text.
+#[derive(serde::Deserialize)]
+struct RawResults<'a> {
+    #[serde(borrow, default)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    results: Option<RawResultsBody<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawResultsBody<'a> {
+    #[serde(borrow, default)]
+    fields: Option<Vec<RawField<'a>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawField<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    value: Option<&'a RawValue>,
+}
+
+impl RawResults<'_> {
+    /// Writes the field map as compact JSON with sorted keys (a later field
+    /// of the same name wins, as in [`ResultsResponse::field_values`]), or
+    /// returns `None` when the shape needs the full parse to report it.
+    fn field_map_json(&self) -> Option<String> {
+        let fields = self.results.as_ref()?.fields.as_ref()?;
+        let mut map: BTreeMap<&str, &str> = BTreeMap::new();
+        for field in fields {
+            let value = field.value.map_or("null", RawValue::get);
+            map.insert(field.name.as_deref()?, value);
+        }
+        let mut json = String::with_capacity(2 + map.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>());
+        json.push('{');
+        for (i, (name, value)) in map.into_iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(&serde_json::to_string(name).ok()?);
+            json.push(':');
+            push_compact(&mut json, value);
+        }
+        json.push('}');
+        Some(json)
+    }
+}
+
+/// Appends raw JSON text without the whitespace between its tokens.
+fn push_compact(out: &mut String, raw: &str) {
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in raw.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
+        }
     }
 }
 

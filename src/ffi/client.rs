@@ -178,8 +178,10 @@ pub(crate) fn upload_buffer(
 
 /// Waits until the document's results are FINALISED (up to the results
 /// deadline) and returns them as a JSON object mapping each field name to
-/// its value, freed with `sypht_free_string`. Returns NULL on error;
-/// `SYPHT_ERROR_NOT_FINALISED` when the deadline passed first.
+/// its value, freed with `sypht_free_string`. Keys are sorted and each
+/// value keeps the exact JSON text the server sent, so numbers keep every
+/// digit. Returns NULL on error; `SYPHT_ERROR_NOT_FINALISED` when the
+/// deadline passed first.
 #[no_mangle]
 pub extern "C" fn sypht_get_results(
     client: *mut SyphtClient,
@@ -189,8 +191,7 @@ pub extern "C" fn sypht_get_results(
     guard("sypht_get_results", error, std::ptr::null_mut(), || {
         let client = client_ref(client)?;
         let file_id = arg_str(file_id, "file_id")?;
-        let fields = client.get_results(file_id)?;
-        into_c_string(serde_json::Value::Object(fields).to_string())
+        into_c_string(client.get_results_json(file_id)?)
     })
 }
 
