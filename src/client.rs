@@ -594,7 +594,7 @@ fn parse_results(body: &[u8], path: &str, file_id: &str) -> Result<ResultsRespon
         Some(Value::String(s)) => s.clone(),
         _ => {
             return Err(Error::decode(format!(
-                "GET {path} answered without a status string: {}",
+                "GET {path} returned a response without a status string: {}",
                 http::server_message(body)
             )))
         }
@@ -648,7 +648,7 @@ impl RawResults<'_> {
             if i > 0 {
                 json.push(',');
             }
-            json.push_str(&serde_json::to_string(name).ok()?);
+            push_json_string(&mut json, name)?;
             json.push(':');
             push_compact(&mut json, value);
         }
@@ -657,27 +657,42 @@ impl RawResults<'_> {
     }
 }
 
+/// Appends `text` as a JSON string.
+fn push_json_string(out: &mut String, text: &str) -> Option<()> {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(&serde_json::to_string(text).ok()?);
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+    Some(())
+}
+
 /// Appends raw JSON text without the whitespace between its tokens.
 fn push_compact(out: &mut String, raw: &str) {
+    let bytes = raw.as_bytes();
     let mut in_string = false;
     let mut escaped = false;
-    for c in raw.chars() {
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         if in_string {
-            out.push(c);
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if b == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if b == b'"' {
                 in_string = false;
             }
-        } else if c == '"' {
+        } else if b == b'"' {
             in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            out.push(c);
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            // Whitespace is ASCII, so `i` is on a character boundary.
+            out.push_str(&raw[copied..i]);
+            copied = i + 1;
         }
     }
+    out.push_str(&raw[copied..]);
 }
 
 impl ClientBuilder {
