@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
+};
 
 use crate::config::{is_loopback_host, parse_url, Config};
 use crate::error::{sanitize_server_text, Error, ErrorKind, Result};
@@ -37,7 +39,66 @@ fn build_agent(config: &Config, proxy: Option<ureq::Proxy>) -> Agent {
         .user_agent(config.user_agent.as_str())
         .accept("application/json")
         .build();
-    Agent::with_parts(agent_config, DefaultConnector::new(), CachingResolver::default())
+    Agent::with_parts(agent_config, DefaultConnector::new().chain(ProbeOnTake), CachingResolver::default())
+}
+
+/// A connector that wraps each connection in [`ProbeOnTake`]'s transport.
+#[derive(Debug)]
+struct ProbeOnTake;
+
+impl Connector<Box<dyn Transport>> for ProbeOnTake {
+    type Out = ProbedTransport;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<Box<dyn Transport>>,
+    ) -> std::result::Result<Option<ProbedTransport>, ureq::Error> {
+        Ok(chained.map(|inner| ProbedTransport { inner, used_since_probe: false }))
+    }
+}
+
+/// A connection that is probed for liveness only when it is taken from
+/// the pool, not also when it is put back.
+///
+/// ureq checks a connection both ways, and each check of a TCP socket is
+/// three system calls (two `ioctl` and a `recvfrom`). The check on taking
+/// is the one that matters: it runs just before the request is sent, and
+/// it also detects any stray bytes that the check on putting back would have
+/// caught, so a connection with stray bytes is still never reused.
+#[derive(Debug)]
+struct ProbedTransport {
+    inner: Box<dyn Transport>,
+    /// Whether the connection has sent or received since it was last
+    /// probed, which is the case when ureq puts it back in the pool.
+    used_since_probe: bool,
+}
+
+impl Transport for ProbedTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> std::result::Result<(), ureq::Error> {
+        self.used_since_probe = true;
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        self.used_since_probe = true;
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        if std::mem::take(&mut self.used_since_probe) {
+            return true;
+        }
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
 }
 
 /// How long a resolved host name is reused.
