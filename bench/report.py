@@ -26,12 +26,11 @@ STAGES = [
     ("sypht_get_results", "whole C call"),
     ("sypht::client::Client::send_authenticated", "HTTP request and response (libsypht + ureq)"),
     ("ureq::run::run", "ureq request/response state machine"),
-    ("DefaultResolver as ureq::unversioned::resolver::Resolver>::resolve", "ureq host resolution"),
+    ("sypht::http::Agents::for_url", "choosing the agent (proxy rules, fork check)"),
     ("sypht::http::read_body", "reading the body into a Vec"),
-    ("sypht::client::parse_json", "parsing the body into serde_json::Value"),
-    ("core::ptr::drop_in_place<serde_json::value::Value>", "dropping serde_json::Value trees"),
-    ("sypht::client::ResultsResponse::field_values", "building the field map"),
-    ("<serde_json::value::Value as core::fmt::Display>::fmt", "serialising the map for C"),
+    ("sypht::http::scrub_secrets", "checking the body for echoed secrets"),
+    ("serde_json::de::from_trait", "parsing the body (raw field values, no JSON tree)"),
+    ("sypht::client::RawResults::field_map_json", "writing the field map JSON for C"),
 ]
 
 
