@@ -37,6 +37,12 @@
 
 
 /**
+ * Largest CA file read by [`ClientBuilder::root_certificates_file`]. Debian's
+ * bundle of public CAs is about 220 KB, so a bigger file is the wrong file.
+ */
+#define MAX_CA_FILE_BYTES (16 << 20)
+
+/**
  * Success.
  */
 #define SYPHT_OK 0
@@ -720,7 +726,9 @@ int32_t sypht_client_options_set_ca_pem(SyphtClientOptions *options,
 
 /**
  * Like `sypht_client_options_set_ca_pem`, reading the PEM from the file
- * at `path`. Returns `SYPHT_OK` or an error code.
+ * at `path`. Returns `SYPHT_OK` or an error code: `SYPHT_ERROR_IO` when
+ * the file cannot be read, `SYPHT_ERROR_CONFIG` when it is over 16 MiB or
+ * contains no certificate.
  */
 int32_t sypht_client_options_set_ca_file(SyphtClientOptions *options,
                                          const char *path,

@@ -256,6 +256,10 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Largest CA file read by [`ClientBuilder::root_certificates_file`]. Debian's
+/// bundle of public CAs is about 220 KB, so a bigger file is the wrong file.
+pub const MAX_CA_FILE_BYTES: u64 = 16 << 20;
+
 /// Builder for [`crate::Client`].
 ///
 /// Each setting comes from, in order: the builder, the environment
@@ -422,12 +426,24 @@ impl ClientBuilder {
     }
 
     /// Like [`ClientBuilder::root_certificates_pem`], reading the PEM from
-    /// a file.
+    /// a file of at most [`MAX_CA_FILE_BYTES`].
     pub fn root_certificates_file(self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        use std::io::Read;
+
         let path = path.as_ref();
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::new(crate::ErrorKind::Io, format!("cannot read CA file {:?}: {e}", path.display().to_string()))
-        })?;
+        let path_text = path.display().to_string();
+        let read_error =
+            |e: std::io::Error| Error::new(crate::ErrorKind::Io, format!("cannot read CA file {path_text:?}: {e}"));
+        let mut pem = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+            .map_err(read_error)?;
+        if pem.len() as u64 > MAX_CA_FILE_BYTES {
+            return Err(Error::config(format!(
+                "CA file {path_text:?} is larger than {} MiB; give a PEM file with the CA certificates only",
+                MAX_CA_FILE_BYTES >> 20
+            )));
+        }
         self.root_certificates_pem(&pem)
     }
 

@@ -33,7 +33,7 @@ pub use batch::BatchItem;
 pub use client::{Client, ProgressFn, RawResponse, ResultsOptions, ResultsResponse, UploadOptions};
 pub use config::{
     AuthFlow, ClientBuilder, RetryPolicy, DEFAULT_API_BASE, DEFAULT_AUTH_ENDPOINT, ENV_API_BASE, ENV_API_KEY, ENV_AUDIENCE,
-    ENV_AUTH_ENDPOINT, LEGACY_AUTH_ENDPOINT,
+    ENV_AUTH_ENDPOINT, LEGACY_AUTH_ENDPOINT, MAX_CA_FILE_BYTES,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use log::{set_log_callback, LogFn, LogLevel};

@@ -150,3 +150,18 @@ fn private_ca_works_from_c() {
     sypht_free_string(file_id);
     sypht_client_free(client);
 }
+
+#[test]
+fn oversized_ca_file_is_config_error() {
+    let path = std::env::temp_dir().join(format!("sypht-big-ca-{}.pem", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(sypht::MAX_CA_FILE_BYTES + 1).unwrap();
+    drop(file);
+
+    let result = sypht::Client::builder().root_certificates_file(&path);
+    std::fs::remove_file(&path).unwrap();
+    let err = result.err().expect("an oversized CA file was accepted");
+    assert_eq!(err.kind(), sypht::ErrorKind::Config, "{err}");
+    assert!(err.message().contains("larger than 16 MiB"), "{err}");
+    assert!(err.message().contains("sypht-big-ca-"), "{err}");
+}
