@@ -48,22 +48,41 @@ func findEmulator() (string, error) {
 	return "", errors.New("sypht-emulator not found: set SYPHT_EMULATOR_BIN or run `cargo build -p sypht-emulator`")
 }
 
+// startEmulator starts the emulator that the tests share and points
+// emulatorURL and the SYPHT_* variables at it.
 func startEmulator() (func(), error) {
-	binary, err := findEmulator()
+	url, stop, err := launchEmulator()
 	if err != nil {
 		return nil, err
+	}
+	emulatorURL = url
+	os.Setenv("SYPHT_API_BASE_ENDPOINT", emulatorURL)
+	os.Setenv("SYPHT_AUTH_ENDPOINT", emulatorURL+"/oauth2/token")
+	os.Setenv("SYPHT_API_KEY", emulatorClientID+":"+emulatorClientSecret)
+	os.Unsetenv("SYPHT_AUDIENCE")
+	return stop, nil
+}
+
+// launchEmulator starts an emulator process on a free loopback port, with
+// extraArgs appended to its command line, and returns its base URL and a
+// function that stops it.
+func launchEmulator(extraArgs ...string) (string, func(), error) {
+	binary, err := findEmulator()
+	if err != nil {
+		return "", nil, err
 	}
 	dir, err := os.MkdirTemp("", "sypht-go-test")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	portFile := filepath.Join(dir, "port")
-	cmd := exec.Command(binary, "--port", "0", "--port-file", portFile, "--quiet",
-		"--client-id", emulatorClientID, "--client-secret", emulatorClientSecret)
+	args := []string{"--port", "0", "--port-file", portFile, "--quiet",
+		"--client-id", emulatorClientID, "--client-secret", emulatorClientSecret}
+	cmd := exec.Command(binary, append(args, extraArgs...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("starting %s failed: %w", binary, err)
+		return "", nil, fmt.Errorf("starting %s failed: %w", binary, err)
 	}
 	stop := func() {
 		_ = cmd.Process.Kill()
@@ -78,23 +97,16 @@ func startEmulator() (func(), error) {
 			port, err := strconv.Atoi(strings.TrimSpace(string(text)))
 			if err != nil {
 				stop()
-				return nil, fmt.Errorf("port file %s contains %q, not a port", portFile, text)
+				return "", nil, fmt.Errorf("port file %s contains %q, not a port", portFile, text)
 			}
-			emulatorURL = "http://127.0.0.1:" + strconv.Itoa(port)
-			break
+			return "http://127.0.0.1:" + strconv.Itoa(port), stop, nil
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("%s wrote no port to %s within 15 s", binary, portFile)
+			return "", nil, fmt.Errorf("%s wrote no port to %s within 15 s", binary, portFile)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-
-	os.Setenv("SYPHT_API_BASE_ENDPOINT", emulatorURL)
-	os.Setenv("SYPHT_AUTH_ENDPOINT", emulatorURL+"/oauth2/token")
-	os.Setenv("SYPHT_API_KEY", emulatorClientID+":"+emulatorClientSecret)
-	os.Unsetenv("SYPHT_AUDIENCE")
-	return stop, nil
 }
 
 func samplePath(t *testing.T) string {
