@@ -15,15 +15,16 @@
 # Crashes are kept in fuzz/artifacts/TARGET/, and the corpus grows in
 # fuzz/corpus/TARGET/ (both ignored by git). Inputs that once crashed a
 # target are committed in fuzz/regressions/TARGET/ and read as seeds on
-# every run, so a fixed bug that comes back fails at once. Exits non-zero
-# when a target finds a crash.
+# every run, so a fixed bug that comes back fails at once, and hand-written
+# starting inputs are in fuzz/seeds/TARGET/. Exits non-zero when a target
+# finds a crash.
 
 set -euo pipefail
 
 cd "$(dirname "$0")"
 
 total_seconds=${1:-60}
-targets=(token_response results_json error_message c_strings)
+targets=(token_response results_json results_field_json error_message c_strings)
 per_target=$(( total_seconds / ${#targets[@]} ))
 if (( per_target < 1 )); then
   per_target=1
@@ -60,9 +61,11 @@ status=0
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target" "artifacts/$target"
   seeds=()
-  if [[ -d "regressions/$target" ]]; then
-    seeds=("regressions/$target")
-  fi
+  for dir in "seeds/$target" "regressions/$target"; do
+    if [[ -d $dir ]]; then
+      seeds+=("$dir")
+    fi
+  done
   echo "fuzz: $target for $per_target s"
   if ! "$binaries/$target" "corpus/$target" "${seeds[@]}" \
     -max_total_time="$per_target" -max_len=65536 -rss_limit_mb=2048 \

@@ -551,22 +551,7 @@ impl Client {
     pub fn get_results_json(&self, file_id: &str) -> Result<String> {
         let deadline = self.inner.config.results_deadline;
         self.poll_results(file_id, &ResultsOptions::default(), deadline, |body, path| {
-            match serde_json::from_slice::<RawResults<'_>>(body) {
-                Ok(raw) if raw.status.as_deref() == Some("FINALISED") => {
-                    if let Some(json) = raw.field_map_json() {
-                        return Ok(Poll::Done(json));
-                    }
-                }
-                Ok(RawResults { status: Some(status), .. }) => return Ok(Poll::Pending(status.into_owned())),
-                _ => {}
-            }
-            // Any other shape takes the full parse, which returns the same
-            // fields or error as get_results.
-            let response = parse_results(body, path, file_id)?;
-            if !response.is_finalised() {
-                return Ok(Poll::Pending(response.status));
-            }
-            Ok(Poll::Done(Value::Object(response.field_values()?).to_string()))
+            field_map_json_poll(body, path, file_id)
         })
     }
 
@@ -579,8 +564,29 @@ impl Client {
     }
 }
 
+/// Reads one results response for [`Client::get_results_json`]: the field
+/// map JSON once finalised, or else the status.
+pub(crate) fn field_map_json_poll(body: &[u8], path: &str, file_id: &str) -> Result<Poll<String>> {
+    match serde_json::from_slice::<RawResults<'_>>(body) {
+        Ok(raw) if raw.status.as_deref() == Some("FINALISED") => {
+            if let Some(json) = raw.field_map_json() {
+                return Ok(Poll::Done(json));
+            }
+        }
+        Ok(RawResults { status: Some(status), .. }) => return Ok(Poll::Pending(status.into_owned())),
+        _ => {}
+    }
+    // Any other shape takes the full parse, which returns the same fields
+    // or error as get_results.
+    let response = parse_results(body, path, file_id)?;
+    if !response.is_finalised() {
+        return Ok(Poll::Pending(response.status));
+    }
+    Ok(Poll::Done(Value::Object(response.field_values()?).to_string()))
+}
+
 /// The outcome of one results poll.
-enum Poll<T> {
+pub(crate) enum Poll<T> {
     Done(T),
     /// Not finalised yet, with the status the server reported.
     Pending(String),
@@ -588,7 +594,7 @@ enum Poll<T> {
 
 /// Parses a results response into a [`ResultsResponse`], checking that it
 /// has a status and, once finalised, a results object.
-fn parse_results(body: &[u8], path: &str, file_id: &str) -> Result<ResultsResponse> {
+pub(crate) fn parse_results(body: &[u8], path: &str, file_id: &str) -> Result<ResultsResponse> {
     let parsed = parse_json(body, "GET", path)?;
     let status = match parsed.get("status") {
         Some(Value::String(s)) => s.clone(),

@@ -48,3 +48,22 @@ pub fn matches_no_proxy(host: &str, no_proxy: &str) -> bool {
         .collect();
     crate::http::matches_no_proxy(host, &entries)
 }
+
+/// Reads a results response the way `sypht_get_results` does: the field
+/// map JSON when finalised, `None` while pending.
+pub fn results_field_json(body: &[u8]) -> Result<Option<String>> {
+    match crate::client::field_map_json_poll(body, "/result/final/fuzz", "fuzz")? {
+        crate::client::Poll::Done(json) => Ok(Some(json)),
+        crate::client::Poll::Pending(_) => Ok(None),
+    }
+}
+
+/// Reads a results response the way `get_results` does: the field map
+/// when finalised, `None` while pending.
+pub fn results_field_map(body: &[u8]) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let response = crate::client::parse_results(body, "/result/final/fuzz", "fuzz")?;
+    if !response.is_finalised() {
+        return Ok(None);
+    }
+    response.field_values().map(Some)
+}
