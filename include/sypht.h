@@ -37,12 +37,6 @@
 
 
 /**
- * Largest CA file read by [`ClientBuilder::root_certificates_file`]. Debian's
- * bundle of public CAs is about 220 KB, so a bigger file is the wrong file.
- */
-#define MAX_CA_FILE_BYTES (16 << 20)
-
-/**
  * Success.
  */
 #define SYPHT_OK 0

@@ -197,13 +197,61 @@ impl std::error::Error for Error {}
 /// Result alias for libsypht calls.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Replaces each non-empty secret in `text` with `[redacted]`.
+/// Replaces each non-empty secret in `text` with `[redacted]`. A text that
+/// contains a secret percent-encoded becomes `[redacted]` whole.
 pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
         if secret.len() >= 4 && out.contains(secret) {
             out = out.replace(secret, "[redacted]");
         }
+    }
+    if contains_encoded_secret(out.as_bytes(), secrets) {
+        return "[redacted]".to_string();
+    }
+    out
+}
+
+/// Secrets shorter than this are not looked for in decoded text, so that
+/// a short value cannot match ordinary bytes.
+const MIN_DECODED_SECRET_BYTES: usize = 8;
+
+/// Checks whether `bytes`, once its `%XX` escapes are decoded, contains a
+/// secret. Servers that echo a request in a URL or a form body write the
+/// secret this way, which a plain search misses.
+pub(crate) fn contains_encoded_secret(bytes: &[u8], secrets: &[&str]) -> bool {
+    let spaced = secrets.iter().any(|s| s.contains(' '));
+    if !bytes.contains(&b'%') && !(spaced && bytes.contains(&b'+')) {
+        return false;
+    }
+    let found_in = |decoded: &[u8]| {
+        secrets.iter().filter(|s| s.len() >= MIN_DECODED_SECRET_BYTES).any(|secret| {
+            let secret = secret.as_bytes();
+            decoded.windows(secret.len()).any(|w| w == secret)
+        })
+    };
+    // A form body also writes a space as `+`, which only matters for a
+    // secret with a space in it.
+    found_in(&percent_decode(bytes, false)) || (spaced && found_in(&percent_decode(bytes, true)))
+}
+
+/// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`),
+/// leaving any malformed escape as it is.
+fn percent_decode(bytes: &[u8], plus_is_space: bool) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' && i + 2 < bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(high << 4 | low);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if plus_is_space && b == b'+' { b' ' } else { b });
+        i += 1;
     }
     out
 }

@@ -63,9 +63,9 @@ impl Connector<Box<dyn Transport>> for ProbeOnTake {
 ///
 /// ureq checks a connection both ways, and each check of a TCP socket is
 /// three system calls (two `ioctl` and a `recvfrom`). The check on taking
-/// is the one that matters: it runs just before the request is sent, and
-/// it also detects any stray bytes that the check on putting back would have
-/// caught, so a connection with stray bytes is still never reused.
+/// is the one that matters, because it runs just before the request is
+/// sent. It also detects any stray bytes that the check on putting back
+/// would have caught, so a connection with stray bytes is never reused.
 #[derive(Debug)]
 struct ProbedTransport {
     inner: Box<dyn Transport>,
@@ -417,15 +417,17 @@ const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
 ///
 /// A marker can join its neighbours into a new copy of a secret, as when a
 /// secret of `]` characters meets the marker's closing `]`. If any copy is
-/// left after the pass, the whole body becomes `[redacted]`, because losing
-/// an error text is better than leaking a credential.
+/// left after the pass, or the body contains a secret percent-encoded, the
+/// whole body becomes `[redacted]`, because losing an error text is better
+/// than leaking a credential.
 pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
     let contains = |body: &[u8], secret: &[u8]| body.windows(secret.len()).any(|w| w == secret);
     let long_secrets = || secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_SECRET_BYTES);
     // Nearly every body is UTF-8 text without a secret, and str's substring
     // search is much faster than comparing at every byte offset.
+    let encoded = crate::error::contains_encoded_secret(body, secrets);
     if let Ok(text) = std::str::from_utf8(body) {
-        if !long_secrets().any(|secret| text.contains(secret)) {
+        if !encoded && !long_secrets().any(|secret| text.contains(secret)) {
             return;
         }
     }
@@ -444,7 +446,7 @@ pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
         scrubbed.extend_from_slice(rest);
         *body = scrubbed;
     }
-    if long_secrets().any(|s| contains(body, s.as_bytes())) {
+    if encoded || long_secrets().any(|s| contains(body, s.as_bytes())) {
         *body = b"[redacted]".to_vec();
     }
 }
@@ -496,6 +498,32 @@ mod tests {
         let mut short = b"short".to_vec();
         scrub_secrets(&mut short, &["short"]);
         assert_eq!(short, b"short");
+    }
+
+    #[test]
+    fn scrub_percent_encoded_secret() {
+        let secret = "Pa55/w0rd+\u{fc}&z=%41-LONG";
+        let cases = [
+            "echo: Pa55%2Fw0rd%2B%C3%BC%26z%3D%2541-LONG",
+            "echo: Pa55/w0rd%2B%c3%bc&z=%2541-LONG",
+            "client_secret%22%3A%22Pa55%2Fw0rd%2B%C3%BC%26z%3D%2541-LONG%22",
+        ];
+        for case in cases {
+            let mut body = case.as_bytes().to_vec();
+            scrub_secrets(&mut body, &[secret]);
+            assert_eq!(body, b"[redacted]", "{case}");
+        }
+
+        let mut spaced = b"a=my+secret+phrase".to_vec();
+        scrub_secrets(&mut spaced, &["my secret phrase"]);
+        assert_eq!(spaced, b"[redacted]");
+        let mut form = b"a=my+secret+phrase%21".to_vec();
+        scrub_secrets(&mut form, &["my secret phrase!"]);
+        assert_eq!(form, b"[redacted]");
+
+        let mut harmless = b"100% of 50%2F50 and %zz".to_vec();
+        scrub_secrets(&mut harmless, &[secret]);
+        assert_eq!(harmless, b"100% of 50%2F50 and %zz");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use support::{Recorded, Reply, ScriptedServer};
 use sypht::{AuthFlow, Client, ErrorKind, ResultsOptions, RetryPolicy, UploadOptions};
 
 const CLIENT_ID: &str = "hostile-test-id";
-const CLIENT_SECRET: &str = "s3cr3t-Canary-7f1c2e9a";
+const CLIENT_SECRET: &str = "s3cr3t/Canary+7f1c=2e9a";
 
 fn basic_value() -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
@@ -29,6 +29,14 @@ fn echo(request: &Recorded) -> String {
         "you sent {authorization} with {}",
         String::from_utf8_lossy(&request.body)
     )
+}
+
+/// Percent-encodes every byte of `text` but letters and digits, as a
+/// server that echoes a request inside a URL might.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// Collects every text a caller can see and checks it for secrets.
@@ -53,7 +61,8 @@ impl Scanner {
 
     fn check(&mut self, what: &str, text: &str) {
         self.scanned += 1;
-        for secret in &self.secrets {
+        let encoded: Vec<String> = self.secrets.iter().map(|s| percent_encoded(s)).collect();
+        for secret in self.secrets.iter().chain(&encoded) {
             assert!(
                 !text.contains(secret.as_str()),
                 "{what} contains a secret: {text}"
@@ -96,7 +105,7 @@ fn hostile_client(server: &ScriptedServer, flow: AuthFlow) -> Client {
 }
 
 /// The hostile token endpoint's replies, each echoing the request.
-const TOKEN_REPLIES: usize = 8;
+const TOKEN_REPLIES: usize = 10;
 
 fn hostile_token_reply(kind: usize, r: &Recorded) -> Reply {
     // 500 characters of padding put the echoed secret right where the
@@ -128,9 +137,17 @@ fn hostile_token_reply(kind: usize, r: &Recorded) -> Reply {
             200,
             serde_json::json!({ "access_token": "t", "expires_in": echo(r) }).to_string(),
         ),
-        _ => Reply::json(302, "{}").with_header(
+        7 => Reply::json(302, "{}").with_header(
             "Location",
             &format!("http://127.0.0.1:9/{}", echo(r).replace(' ', "_")),
+        ),
+        8 => Reply::json(
+            400,
+            serde_json::json!({ "error": percent_encoded(&echo(r)) }).to_string(),
+        ),
+        _ => Reply::json(302, "{}").with_header(
+            "Location",
+            &format!("http://127.0.0.1:9/?echo={}", percent_encoded(&echo(r))),
         ),
     }
 }
