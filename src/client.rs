@@ -656,7 +656,7 @@ impl RawResults<'_> {
             }
             push_json_string(&mut json, name)?;
             json.push(':');
-            push_compact(&mut json, value);
+            push_compact(&mut json, value)?;
         }
         json.push('}');
         Some(json)
@@ -675,11 +675,18 @@ fn push_json_string(out: &mut String, text: &str) -> Option<()> {
     Some(())
 }
 
-/// Appends raw JSON text without the whitespace between its tokens.
-fn push_compact(out: &mut String, raw: &str) {
+/// Deepest nesting of arrays and objects accepted in a field value. The
+/// full parse allows 128 levels for the whole body, 4 of which are above
+/// a field value, so a value this deep or less parses both ways.
+const MAX_VALUE_DEPTH: usize = 120;
+
+/// Appends raw JSON text without the whitespace between its tokens, or
+/// returns `None` when it nests deeper than [`MAX_VALUE_DEPTH`].
+fn push_compact(out: &mut String, raw: &str) -> Option<()> {
     let bytes = raw.as_bytes();
     let mut in_string = false;
     let mut escaped = false;
+    let mut depth = 0;
     let mut copied = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if in_string {
@@ -690,15 +697,27 @@ fn push_compact(out: &mut String, raw: &str) {
             } else if b == b'"' {
                 in_string = false;
             }
-        } else if b == b'"' {
-            in_string = true;
-        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            // Whitespace is ASCII, so `i` is on a character boundary.
-            out.push_str(&raw[copied..i]);
-            copied = i + 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_VALUE_DEPTH {
+                    return None;
+                }
+            }
+            b'}' | b']' => depth -= 1,
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                // Whitespace is ASCII, so `i` is on a character boundary.
+                out.push_str(&raw[copied..i]);
+                copied = i + 1;
+            }
+            _ => {}
         }
     }
     out.push_str(&raw[copied..]);
+    Some(())
 }
 
 impl ClientBuilder {

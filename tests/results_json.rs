@@ -86,3 +86,29 @@ fn json_errors_match_field_map_errors() {
         assert!(from_json.message().contains(expected), "{body}: {from_json}");
     }
 }
+
+#[test]
+fn json_rejects_deep_values_like_full_parse() {
+    let deep = |levels: usize| {
+        format!(
+            r#"{{"status": "FINALISED", "results": {{"fields": [{{"name": "deep", "value": {}1{}}}]}}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    let emu = emulator();
+    let client = client(&emu);
+
+    answer_results_with(&emu, &deep(100));
+    let json = client.get_results_json("f1").unwrap();
+    assert_eq!(json, format!(r#"{{"deep":{}1{}}}"#, "[".repeat(100), "]".repeat(100)));
+
+    for levels in [130, 100_000] {
+        answer_results_with(&emu, &deep(levels));
+        answer_results_with(&emu, &deep(levels));
+        let from_json = client.get_results_json("f1").unwrap_err();
+        let from_map = client.get_results("f1").unwrap_err();
+        assert_eq!(from_json.kind(), ErrorKind::Decode, "{levels}: {from_json}");
+        assert_eq!(from_json.message(), from_map.message(), "{levels}");
+    }
+}
