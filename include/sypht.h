@@ -721,8 +721,8 @@ int32_t sypht_client_options_set_ca_pem(SyphtClientOptions *options,
 /**
  * Like `sypht_client_options_set_ca_pem`, reading the PEM from the file
  * at `path`. Returns `SYPHT_OK` or an error code: `SYPHT_ERROR_IO` when
- * the file cannot be read, `SYPHT_ERROR_CONFIG` when it is over 16 MiB or
- * contains no certificate.
+ * the file cannot be read, `SYPHT_ERROR_CONFIG` when it is not a regular
+ * file, is over 16 MiB or contains no certificate.
  */
 int32_t sypht_client_options_set_ca_file(SyphtClientOptions *options,
                                          const char *path,

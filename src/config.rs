@@ -415,7 +415,19 @@ impl ClientBuilder {
             match item {
                 Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
                 Ok(_) => {}
-                Err(e) => return Err(Error::config(format!("the CA certificate PEM is not valid: {e}"))),
+                Err(e) => {
+                    // The parser's Debug text dumps bytes as numbers, so only
+                    // its leading variant name (such as MissingSectionEnd) is kept.
+                    let debug = match e {
+                        ureq::Error::Pem(pem) => format!("{pem:?}"),
+                        other => other.to_string(),
+                    };
+                    let reason: String = debug.chars().take_while(char::is_ascii_alphanumeric).collect();
+                    return Err(Error::config(format!(
+                        "the CA certificate PEM is not valid ({reason}); check that each -----BEGIN \
+                         CERTIFICATE----- line has its -----END CERTIFICATE----- line with base64 between them"
+                    )));
+                }
             }
         }
         if certs.is_empty() {
@@ -434,10 +446,16 @@ impl ClientBuilder {
         let path_text = path.display().to_string();
         let read_error =
             |e: std::io::Error| Error::new(crate::ErrorKind::Io, format!("cannot read CA file {path_text:?}: {e}"));
+        // Opening a FIFO blocks until it has a writer, and a device may
+        // never end, so only regular files are opened.
+        if !std::fs::metadata(path).map_err(read_error)?.is_file() {
+            return Err(Error::config(format!(
+                "CA file {path_text:?} is not a regular file; give the path of a PEM file"
+            )));
+        }
+        let file = std::fs::File::open(path).map_err(read_error)?;
         let mut pem = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
-            .map_err(read_error)?;
+        file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem).map_err(read_error)?;
         if pem.len() as u64 > MAX_CA_FILE_BYTES {
             return Err(Error::config(format!(
                 "CA file {path_text:?} is larger than {} MiB; give a PEM file with the CA certificates only",

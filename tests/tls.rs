@@ -165,3 +165,29 @@ fn oversized_ca_file_is_config_error() {
     assert!(err.message().contains("larger than 16 MiB"), "{err}");
     assert!(err.message().contains("sypht-big-ca-"), "{err}");
 }
+
+#[test]
+fn unusable_ca_files_are_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("sypht-ca-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truncated = dir.join("truncated.pem");
+    std::fs::write(&truncated, "-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap();
+    let fifo = dir.join("ca.fifo");
+    let fifo_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: the path is a valid NUL-terminated string.
+    assert_eq!(unsafe { libc::mkfifo(fifo_path.as_ptr(), 0o600) }, 0);
+
+    let cases = [
+        (truncated.clone(), "(MissingSectionEnd); check that each -----BEGIN CERTIFICATE----- line"),
+        (fifo.clone(), "is not a regular file"),
+        (dir.clone(), "is not a regular file"),
+        (std::path::PathBuf::from("/dev/zero"), "is not a regular file"),
+    ];
+    for (path, expected) in cases {
+        let err = sypht::Client::builder().root_certificates_file(&path).err().expect("accepted");
+        assert_eq!(err.kind(), sypht::ErrorKind::Config, "{}: {err}", path.display());
+        assert!(err.message().contains(expected), "{}: {err}", path.display());
+        assert!(!err.message().contains("[45, 45"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

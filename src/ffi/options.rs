@@ -313,8 +313,8 @@ pub extern "C" fn sypht_client_options_set_ca_pem(
 
 /// Like `sypht_client_options_set_ca_pem`, reading the PEM from the file
 /// at `path`. Returns `SYPHT_OK` or an error code: `SYPHT_ERROR_IO` when
-/// the file cannot be read, `SYPHT_ERROR_CONFIG` when it is over 16 MiB or
-/// contains no certificate.
+/// the file cannot be read, `SYPHT_ERROR_CONFIG` when it is not a regular
+/// file, is over 16 MiB or contains no certificate.
 #[no_mangle]
 pub extern "C" fn sypht_client_options_set_ca_file(
     options: *mut SyphtClientOptions,
