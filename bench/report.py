@@ -1,6 +1,6 @@
 """Summarise the `make bench` measurements (used by bench/run.sh).
 
-    report.py token-gaps SINCE < emulator-request-log.json
+    report.py token-gaps SINCE CAPACITY < emulator-request-log.json
     report.py callgrind SMALL.out LARGE.out CALLS_APART SELF.txt INCLUSIVE.txt
     report.py strace STRACE_SUMMARY.txt CALLS
     report.py write RESULTS.jsonl BENCHMARKS.md --started ISO --load-before L --load-after L --python-client V
@@ -34,8 +34,10 @@ STAGES = [
 ]
 
 
-def token_gaps(since):
-    """Print token request count and smallest gap since ISO time `since`."""
+def token_gaps(since, capacity):
+    """Print token request count and smallest gap since ISO time `since`,
+    from a request log that keeps the latest `capacity` requests."""
+    capacity = int(capacity)
     log = json.load(sys.stdin)["requests"]
     start = datetime.fromisoformat(since.replace("Z", "+00:00"))
     times = sorted(
@@ -45,13 +47,14 @@ def token_gaps(since):
         and datetime.fromisoformat(entry["time"].replace("Z", "+00:00")) >= start
     )
     gaps = [(b - a).total_seconds() * 1000 for a, b in zip(times, times[1:])]
-    # The emulator keeps the latest 10,000 requests, so an early part of a
-    # long run may be missing from the log.
-    complete = len(log) < 10_000
+    # The emulator keeps the latest `capacity` requests, so an early part
+    # of a long run may be missing from the log.
+    complete = len(log) < capacity
     print(json.dumps({
         "logged": len(times),
         "min_gap_ms": round(min(gaps)) if gaps else None,
         "log_complete": complete,
+        "log_capacity": capacity,
     }))
 
 
@@ -223,7 +226,8 @@ def build_rows(results, documents):
         if gaps.get("min_gap_ms") is not None:
             figure += f", min gap {gaps['min_gap_ms']} ms"
             if not gaps.get("log_complete") and gaps.get("logged") != count:
-                figure += f" (between the last {gaps['logged']}; the emulator keeps the latest 10,000 requests)"
+                log_capacity = gaps.get("log_capacity", 10_000)
+                figure += f" (between the last {gaps['logged']}; the emulator keeps the latest {log_capacity:,} requests)"
         if contender == "libsypht" and lifetime and seconds:
             windows = math.ceil(seconds / lifetime)
             # libsypht refreshes a tenth of the lifetime early, so each
@@ -358,8 +362,8 @@ Those made at least once every two calls:
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "token-gaps":
-        token_gaps(argv[2])
+    if len(argv) == 4 and argv[1] == "token-gaps":
+        token_gaps(argv[2], argv[3])
         return 0
     if len(argv) == 7 and argv[1] == "callgrind":
         callgrind(*argv[2:])

@@ -12,7 +12,6 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Value};
 
 /// Entries kept in the request log; the oldest are dropped first.
-const REQUEST_LOG_CAPACITY: usize = 10_000;
 
 /// Action applied to a request matched by a [`FaultRule`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,14 +228,22 @@ impl LoggedRequest {
     }
 }
 
-#[derive(Default)]
 pub struct RequestLog {
     entries: VecDeque<LoggedRequest>,
+    capacity: usize,
 }
 
 impl RequestLog {
+    /// Creates an empty log that keeps the latest `capacity` requests.
+    pub fn new(capacity: usize) -> RequestLog {
+        RequestLog { entries: VecDeque::new(), capacity }
+    }
+
     pub fn push(&mut self, entry: LoggedRequest) {
-        if self.entries.len() == REQUEST_LOG_CAPACITY {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() >= self.capacity {
             self.entries.pop_front();
         }
         self.entries.push_back(entry);

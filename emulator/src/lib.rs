@@ -72,6 +72,8 @@ pub struct EmulatorConfig {
     /// Number of annotations per page of `GET /app/annotations` and
     /// `POST /app/annotations/search`.
     pub annotation_page_size: usize,
+    /// Number of latest API requests kept in the request log.
+    pub request_log_capacity: usize,
     /// Write one line per request to stderr.
     pub log: bool,
     /// Permit `bind_addr` outside the loopback range.
@@ -93,6 +95,7 @@ impl Default for EmulatorConfig {
             pending_polls: 0,
             pending_status: 200,
             annotation_page_size: 100,
+            request_log_capacity: 10_000,
             log: false,
             allow_non_loopback: false,
         }
@@ -187,7 +190,8 @@ impl Emulator {
         self.shared.faults().clear();
     }
 
-    /// Returns the most recent API requests (up to 10,000), oldest first.
+    /// Returns the most recent API requests (up to the configured
+    /// `request_log_capacity`, 10,000 by default), oldest first.
     /// Control requests under `/_emulator/` are not recorded.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared.request_log().entries()

@@ -25,6 +25,7 @@ Options:
   --token-lifetime SECS         lifetime of /oauth2/token tokens in seconds (default 3600)
   --legacy-token-lifetime SECS  lifetime of /oauth/token tokens in seconds (default 86400)
   --max-upload-bytes N          largest accepted document in bytes (default 20971520)
+  --request-log-capacity N      latest API requests kept for /_emulator/requests (default 10000)
   --max-pdf-pages N             largest accepted PDF page count, 0 for no limit (default 16)
   --pending-polls N             'IN PROGRESS' answers per file before results are final (default 0)
   --pending-status CODE         HTTP status of 'IN PROGRESS' answers, 200 or 202 (default 200)
@@ -117,6 +118,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
             "--token-lifetime" => config.token_lifetime = Duration::from_secs(parse_number(&flag, &value)?),
             "--legacy-token-lifetime" => config.legacy_token_lifetime = Duration::from_secs(parse_number(&flag, &value)?),
             "--max-upload-bytes" => config.max_upload_bytes = parse_number(&flag, &value)?,
+            "--request-log-capacity" => config.request_log_capacity = parse_number(&flag, &value)?,
             "--max-pdf-pages" => config.max_pdf_pages = parse_number(&flag, &value)?,
             "--pending-polls" => config.pending_polls = parse_number(&flag, &value)?,
             "--pending-status" => config.pending_status = parse_number(&flag, &value)?,

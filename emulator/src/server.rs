@@ -53,6 +53,7 @@ struct Connections {
 
 impl Shared {
     pub fn new(config: EmulatorConfig, local_addr: SocketAddr) -> Shared {
+        let request_log_capacity = config.request_log_capacity;
         let base_url = format!("http://{local_addr}");
         let instance = crate::util::hex(&crate::util::random_bytes::<8>());
         let spool_prefix = std::env::temp_dir().join(format!("sypht-emulator-{}-{instance}", std::process::id()));
@@ -66,7 +67,7 @@ impl Shared {
             token_key: crate::util::random_bytes::<32>(),
             connections: Mutex::new(Connections::default()),
             faults: Mutex::new(FaultTable::default()),
-            request_log: Mutex::new(RequestLog::default()),
+            request_log: Mutex::new(RequestLog::new(request_log_capacity)),
             spool_prefix,
             spool_counter: AtomicU64::new(0),
         }

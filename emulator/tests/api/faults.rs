@@ -3,7 +3,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sypht_emulator::{FaultAction, FaultRule};
+use sypht_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule};
 
 use crate::common::*;
 
@@ -268,4 +268,17 @@ fn control_endpoint_faults_and_log() {
     assert_eq!(get(&emulator, &format!("/result/final/{file_id}"), &fresh).json()["status"], "IN PROGRESS");
     assert_eq!(request(addr, "GET", "/_emulator/nothing", &[], b"").status, 404);
     assert_eq!(request(addr, "PUT", "/_emulator/stats", &[], b"").status, 405);
+}
+
+#[test]
+fn request_log_keeps_configured_number() {
+    let config = EmulatorConfig { request_log_capacity: 3, ..EmulatorConfig::default() };
+    let emulator = Emulator::start(config).unwrap();
+    let token = token(&emulator);
+    for id in ["a", "b", "c", "d"] {
+        assert_eq!(get(&emulator, &format!("/result/final/{id}"), &token).status, 404);
+    }
+
+    let paths: Vec<String> = emulator.request_log().into_iter().map(|entry| entry.path).collect();
+    assert_eq!(paths, ["/result/final/b", "/result/final/c", "/result/final/d"]);
 }
