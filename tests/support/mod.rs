@@ -51,6 +51,13 @@ pub enum Reply {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     },
+    /// Sends `response`, waits `delay`, then writes `extra` bytes on the same
+    /// connection, as a server out of step with its client would.
+    RespondThenSend {
+        response: Box<Reply>,
+        delay: Duration,
+        extra: Vec<u8>,
+    },
     /// Closes the connection without a response.
     Close,
 }
@@ -209,34 +216,8 @@ impl ScriptedServer {
             let mut reader = BufReader::new(stream);
             while let Some(request) = read_request(&mut reader) {
                 recorded.lock().unwrap().push(request.clone());
-                match handler(&request) {
-                    Reply::Close => {
-                        let _ = writer.shutdown(Shutdown::Both);
-                        return;
-                    }
-                    Reply::Respond {
-                        status,
-                        content_type,
-                        headers,
-                        body,
-                    } => {
-                        let mut head = format!(
-                            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
-                            reason(status),
-                            body.len()
-                        );
-                        for (name, value) in headers {
-                            head.push_str(&format!("{name}: {value}\r\n"));
-                        }
-                        head.push_str("\r\n");
-                        if writer
-                            .write_all(head.as_bytes())
-                            .and_then(|()| writer.write_all(&body))
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
+                if !send_reply(&mut writer, handler(&request)) {
+                    return;
                 }
             }
         });
@@ -253,6 +234,36 @@ impl ScriptedServer {
 
     pub fn connections(&self) -> usize {
         self.listener.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Writes `reply` to `writer`. Returns false when the connection is closed
+/// or broken, so the caller stops serving it.
+fn send_reply(writer: &mut TcpStream, reply: Reply) -> bool {
+    match reply {
+        Reply::Close => {
+            let _ = writer.shutdown(Shutdown::Both);
+            false
+        }
+        Reply::Respond { status, content_type, headers, body } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
+                reason(status),
+                body.len()
+            );
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(&body)).is_ok()
+        }
+        Reply::RespondThenSend { response, delay, extra } => {
+            if !send_reply(writer, *response) {
+                return false;
+            }
+            std::thread::sleep(delay);
+            writer.write_all(&extra).is_ok()
+        }
     }
 }
 
