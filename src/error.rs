@@ -212,9 +212,14 @@ pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     out
 }
 
-/// Secrets shorter than this are not looked for in decoded text, so that
-/// a short value cannot match ordinary bytes.
-const MIN_DECODED_SECRET_BYTES: usize = 8;
+/// Secrets shorter than this are not searched for in response bytes, so
+/// that a short value cannot match ordinary bytes of a document.
+pub(crate) const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
+
+/// Checks whether `bytes` contains `secret` anywhere.
+pub(crate) fn contains_bytes(bytes: &[u8], secret: &[u8]) -> bool {
+    bytes.windows(secret.len()).any(|window| window == secret)
+}
 
 /// Checks whether `bytes`, once its `%XX` escapes are decoded, contains a
 /// secret. Servers that echo a request in a URL or a form body write the
@@ -225,10 +230,10 @@ pub(crate) fn contains_encoded_secret(bytes: &[u8], secrets: &[&str]) -> bool {
         return false;
     }
     let found_in = |decoded: &[u8]| {
-        secrets.iter().filter(|s| s.len() >= MIN_DECODED_SECRET_BYTES).any(|secret| {
-            let secret = secret.as_bytes();
-            decoded.windows(secret.len()).any(|w| w == secret)
-        })
+        secrets
+            .iter()
+            .filter(|s| s.len() >= MIN_SCRUBBED_SECRET_BYTES)
+            .any(|secret| contains_bytes(decoded, secret.as_bytes()))
     };
     // A form body also writes a space as `+`, which only matters for a
     // secret with a space in it.

@@ -18,7 +18,7 @@ use ureq::unversioned::transport::{
 };
 
 use crate::config::{is_loopback_host, parse_url, Config};
-use crate::error::{sanitize_server_text, Error, ErrorKind, Result};
+use crate::error::{contains_bytes, sanitize_server_text, Error, ErrorKind, Result, MIN_SCRUBBED_SECRET_BYTES};
 
 /// Builds an agent: keep-alive pooling, no automatic redirects, non-2xx
 /// statuses returned as responses. `proxy` is the proxy from the
@@ -405,10 +405,6 @@ pub(crate) fn read_body(response: Response<Body>, limit: u64, url: &str) -> Resu
         .map_err(|e| transport_error(e, url))
 }
 
-/// Secrets shorter than this are not scrubbed from response bodies, so that
-/// a short value cannot match ordinary bytes of a document.
-const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
-
 /// Replaces every occurrence of each secret in a response body with
 /// `[redacted]`. A server that echoes the Authorization header or the
 /// request body would otherwise put credentials into error messages built
@@ -421,7 +417,6 @@ const MIN_SCRUBBED_SECRET_BYTES: usize = 8;
 /// whole body becomes `[redacted]`, because losing an error text is better
 /// than leaking a credential.
 pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
-    let contains = |body: &[u8], secret: &[u8]| body.windows(secret.len()).any(|w| w == secret);
     let long_secrets = || secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_SECRET_BYTES);
     // Nearly every body is UTF-8 text without a secret, and str's substring
     // search is much faster than comparing at every byte offset.
@@ -433,7 +428,7 @@ pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
     }
     for secret in long_secrets() {
         let secret = secret.as_bytes();
-        if !contains(body, secret) {
+        if !contains_bytes(body, secret) {
             continue;
         }
         let mut scrubbed = Vec::with_capacity(body.len());
@@ -446,7 +441,7 @@ pub(crate) fn scrub_secrets(body: &mut Vec<u8>, secrets: &[&str]) {
         scrubbed.extend_from_slice(rest);
         *body = scrubbed;
     }
-    if encoded || long_secrets().any(|s| contains(body, s.as_bytes())) {
+    if encoded || long_secrets().any(|s| contains_bytes(body, s.as_bytes())) {
         *body = b"[redacted]".to_vec();
     }
 }
